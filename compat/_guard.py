@@ -1,0 +1,351 @@
+"""Graph-mode guard: TF1 code built at module top level, inside an eager process.
+
+TF2 runs eagerly by default and graph tensors cannot be used outside their graph.
+TF1 programs build ops with no explicit graph (they relied on the process-wide
+default graph). The shim never flips the process into graph mode; instead every
+call that goes through ``compat.v1`` runs inside the TF1 default graph when the
+caller is executing eagerly, and objects returned by such calls (optimizers,
+savers, datasets, variable scopes, ...) are wrapped so that their methods do too.
+Context managers (``variable_scope``, ``name_scope``, ``device``) keep the graph
+entered for the whole ``with`` block, as TF1 did.
+
+Operators on graph tensors and graph variables (``x * w + b``) are the one place
+outside the namespace: :func:`install_operator_guards` adds the same guard to the
+operator methods of graph tensors and graph-mode variables. It only changes
+calls that raise today (a graph tensor used while executing eagerly); eager
+tensors, ``tf.function`` tracing and Keras are untouched.
+"""
+
+import enum
+import functools
+import threading
+import types
+
+import tensorflow as tf
+import wrapt
+from google.protobuf import message as _pb_message
+from tensorflow.python.eager import context
+from tensorflow.python.framework import ops
+from tensorflow.python.framework import tensor as tensor_lib
+
+__all__ = ["graph_mode", "guard_callable", "wrap_value", "unwrap", "GuardedClass",
+           "GuardedObject", "install_operator_guards"]
+
+
+def _in_eager():
+    return context.executing_eagerly()
+
+
+def graph_mode(graph=None):
+    """Context manager entering `graph` (default: TF1's default graph) if eager."""
+    if not _in_eager():
+        return _NULL
+    if graph is None:
+        graph = ops.get_default_graph()
+    return graph.as_default()
+
+
+class _Null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NULL = _Null()
+
+# Types returned as they are: values TF and user code check with isinstance or
+# pass to C++, and whose methods do not build ops in a default graph.
+_RAW_VALUE_TYPES = (
+    tensor_lib.Tensor, ops.Operation, tf.Variable, tf.SparseTensor, tf.IndexedSlices,
+    tf.RaggedTensor, ops.Graph, tf.TensorShape, tf.DType, tf.TypeSpec,
+    tf.compat.v1.SparseTensorValue, _pb_message.Message, enum.Enum,
+    BaseException, types.ModuleType, type(None), bool, int, float, complex, str, bytes,
+)
+
+# Classes exported as they are (not wrapped): construction builds no ops, and
+# user code needs the real class (except clauses, isinstance, protobufs).
+_RAW_CLASSES = (BaseException, _pb_message.Message, enum.Enum, tensor_lib.Tensor,
+                ops.Operation, ops.Graph, tf.TensorShape, tf.DType, tf.TypeSpec)
+
+
+def unwrap(value):
+    """Strips shim proxies from an argument (one level into lists, tuples, dicts)."""
+    if isinstance(value, GuardedObject):
+        return value.__wrapped__
+    if isinstance(value, GuardedClass):
+        return value.__wrapped__
+    if type(value) in (list, tuple):
+        if any(isinstance(v, (GuardedObject, GuardedClass)) for v in value):
+            return type(value)(unwrap(v) for v in value)
+        return value
+    if type(value) is dict:
+        if any(isinstance(v, (GuardedObject, GuardedClass)) for v in value.values()):
+            return {k: unwrap(v) for k, v in value.items()}
+        return value
+    return value
+
+
+def _needs_wrap(value):
+    if isinstance(value, (_RAW_VALUE_TYPES, GuardedObject, GuardedClass)):
+        return False
+    module = type(value).__module__ or ""
+    return module.startswith(("tensorflow", "keras", "tf_keras"))
+
+
+def wrap_value(value):
+    """Wraps a TF builder object (optimizer, saver, dataset, scope...) in a proxy."""
+    if isinstance(value, type):
+        return wrap_class(value)
+    if type(value) is tuple:
+        if any(_needs_wrap(v) for v in value):
+            return tuple(wrap_value(v) for v in value)
+        return value
+    if type(value) is list:
+        if any(_needs_wrap(v) for v in value):
+            return [wrap_value(v) for v in value]
+        return value
+    if _needs_wrap(value):
+        if callable(value) and isinstance(value, (types.FunctionType, types.MethodType,
+                                                  functools.partial)):
+            return guard_callable(value)
+        return GuardedObject(value)
+    return value
+
+
+def guard_callable(fn, wrap_result=True):
+    """Returns `fn` run inside TF1's default graph when called eagerly."""
+    if getattr(fn, "__compat_guarded__", False):
+        return fn
+
+    @functools.wraps(fn)
+    def guarded(*args, **kwargs):
+        args = tuple(unwrap(a) for a in args)
+        if kwargs:
+            kwargs = {k: unwrap(v) for k, v in kwargs.items()}
+        if _in_eager():
+            with ops.get_default_graph().as_default():
+                result = fn(*args, **kwargs)
+        else:
+            result = fn(*args, **kwargs)
+        return wrap_value(result) if wrap_result else result
+
+    guarded.__compat_guarded__ = True
+    return guarded
+
+
+class _EnterMixin:
+    """Keeps TF1's default graph entered for the body of a ``with`` block."""
+
+    def _compat_enter(self, enter):
+        stack = self._self_graph_cms.__dict__.setdefault("stack", [])
+        if _in_eager():
+            cm = ops.get_default_graph().as_default()
+            cm.__enter__()
+            stack.append(cm)
+        else:
+            stack.append(None)
+        try:
+            return wrap_value(enter())
+        except BaseException as e:
+            cm = stack.pop()
+            if cm is not None:
+                cm.__exit__(type(e), e, e.__traceback__)
+            raise
+
+    def _compat_exit(self, exit_fn, exc_type, exc, tb):
+        stack = self._self_graph_cms.__dict__.setdefault("stack", [])
+        try:
+            return exit_fn(exc_type, exc, tb)
+        finally:
+            cm = stack.pop() if stack else None
+            if cm is not None:
+                cm.__exit__(exc_type, exc, tb)
+
+
+class GuardedObject(_EnterMixin, wrapt.ObjectProxy):
+    """Proxy for a TF1 builder object: its methods run in TF1's default graph."""
+
+    def __init__(self, wrapped):
+        super().__init__(wrapped)
+        self._self_graph_cms = threading.local()
+
+    def __getattr__(self, name):
+        if name.startswith("_self_"):
+            raise AttributeError(name)
+        value = getattr(self.__wrapped__, name)
+        if callable(value) and not isinstance(value, type):
+            return guard_callable(value)
+        return wrap_value(value)
+
+    def __call__(self, *args, **kwargs):
+        return guard_callable(self.__wrapped__)(*args, **kwargs)
+
+    def __enter__(self):
+        return self._compat_enter(self.__wrapped__.__enter__)
+
+    def __exit__(self, exc_type, exc, tb):
+        return self._compat_exit(self.__wrapped__.__exit__, exc_type, exc, tb)
+
+    def __iter__(self):
+        return iter(self.__wrapped__)
+
+    def __reduce_ex__(self, protocol):
+        return self.__wrapped__.__reduce_ex__(protocol)
+
+
+class GuardedClass:
+    """Proxy for a TF1 class: construction and class-level calls are guarded.
+
+    Behaves like the class for ``isinstance``, ``issubclass``, attribute access,
+    equality and subclassing (``class MyOpt(tf.train.Optimizer)`` subclasses the
+    real class).
+    """
+
+    def __init__(self, cls):
+        object.__setattr__(self, "__wrapped__", cls)
+        object.__setattr__(self, "__name__", cls.__name__)
+        object.__setattr__(self, "__qualname__", getattr(cls, "__qualname__", cls.__name__))
+        object.__setattr__(self, "__module__", cls.__module__)
+        object.__setattr__(self, "__doc__", cls.__doc__)
+
+    def __call__(self, *args, **kwargs):
+        return guard_callable(self.__wrapped__)(*args, **kwargs)
+
+    def __getattr__(self, name):
+        value = getattr(self.__wrapped__, name)
+        if isinstance(value, type):
+            return wrap_class(value)
+        if callable(value) and isinstance(value, (types.FunctionType, types.MethodType)):
+            return guard_callable(value)
+        return value
+
+    def __setattr__(self, name, value):
+        setattr(self.__wrapped__, name, value)
+
+    def __instancecheck__(self, obj):
+        return isinstance(unwrap(obj), self.__wrapped__)
+
+    def __subclasscheck__(self, cls):
+        return issubclass(unwrap(cls), self.__wrapped__)
+
+    def __mro_entries__(self, bases):
+        return (self.__wrapped__,)
+
+    def __eq__(self, other):
+        return unwrap(other) is self.__wrapped__
+
+    def __hash__(self):
+        return hash(self.__wrapped__)
+
+    def __repr__(self):
+        return repr(self.__wrapped__)
+
+    def __dir__(self):
+        return dir(self.__wrapped__)
+
+
+_class_cache = {}
+_class_lock = threading.Lock()
+
+
+def wrap_class(cls):
+    """The shim's view of a TF class: raw for value types, else a GuardedClass."""
+    if issubclass(cls, _RAW_CLASSES):
+        return cls
+    module = cls.__module__ or ""
+    if not module.startswith(("tensorflow", "keras", "tf_keras")):
+        return cls
+    with _class_lock:
+        proxy = _class_cache.get(cls)
+        if proxy is None:
+            proxy = _class_cache[cls] = GuardedClass(cls)
+        return proxy
+
+
+# --- operators on graph tensors and graph variables --------------------------
+
+_installed = False
+_install_lock = threading.Lock()
+
+_EXTRA_VARIABLE_METHODS = (
+    "assign", "assign_add", "assign_sub", "read_value", "value", "sparse_read",
+    "gather_nd", "initialized_value", "scatter_add", "scatter_sub", "scatter_update",
+    "scatter_nd_update", "scatter_nd_add", "scatter_nd_sub", "scatter_max",
+    "scatter_min", "scatter_mul", "scatter_div", "batch_scatter_update", "count_up_to",
+)
+
+
+def _graph_of(obj):
+    try:
+        return obj.graph
+    except (AttributeError, RuntimeError):
+        return None
+
+
+def _guard_tensor_method(method):
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        if context.executing_eagerly():
+            graph = _graph_of(self)
+            if graph is not None and not getattr(graph, "building_function", False):
+                with graph.as_default():
+                    return method(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    guarded.__compat_guarded__ = True
+    return guarded
+
+
+def _guard_variable_method(method):
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        if getattr(self, "_in_graph_mode", False) and context.executing_eagerly():
+            with self.graph.as_default():
+                return method(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    guarded.__compat_guarded__ = True
+    return guarded
+
+
+def install_operator_guards():
+    """Lets operators on graph tensors/variables build in their graph when eager.
+
+    Idempotent. Graph tensors (``ops.SymbolicTensor``) get guarded operator
+    methods on their own class; eager tensors are not touched. Graph-mode
+    resource variables get guarded operators and assign/read methods, which
+    check ``_in_graph_mode`` first, so eager variables behave exactly as before.
+    """
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        from tensorflow.python.ops import resource_variable_ops
+
+        symbolic = ops.SymbolicTensor
+        for name in tensor_lib.Tensor.OVERLOADABLE_OPERATORS:
+            method = getattr(symbolic, name, None)
+            if method is None or getattr(method, "__compat_guarded__", False):
+                continue
+            setattr(symbolic, name, _guard_tensor_method(method))
+        var_cls = resource_variable_ops.BaseResourceVariable
+        names = set(tensor_lib.Tensor.OVERLOADABLE_OPERATORS) | set(_EXTRA_VARIABLE_METHODS)
+        for name in names:
+            method = var_cls.__dict__.get(name)
+            if method is None:
+                for klass in var_cls.__mro__[1:]:
+                    if name in klass.__dict__:
+                        method = klass.__dict__[name]
+                        break
+            if method is None or not callable(method) or getattr(
+                    method, "__compat_guarded__", False):
+                continue
+            setattr(var_cls, name, _guard_variable_method(method))
+        sparse = tf.SparseTensor
+        for name in ("__mul__", "__div__", "__truediv__"):
+            method = sparse.__dict__.get(name)
+            if method is not None and not getattr(method, "__compat_guarded__", False):
+                setattr(sparse, name, _guard_tensor_method(method))
+        _installed = True

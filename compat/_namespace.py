@@ -1,0 +1,78 @@
+"""Namespace proxies that expose TensorFlow's TF1 API through the graph-mode guard."""
+
+import threading
+import types
+
+from compat import _guard
+
+__all__ = ["Namespace", "wrap_attribute"]
+
+# Symbols whose raw TF implementation must not be run inside the guard.
+_UNGUARDED = frozenset({
+    "get_default_graph", "reset_default_graph", "get_default_session", "as_dtype",
+    "dimension_value", "dimension_at_index", "executing_eagerly_outside_functions",
+})
+
+
+def wrap_attribute(name, value, qualname):
+    """The shim's view of one attribute of a TF namespace."""
+    if isinstance(value, types.ModuleType):
+        module_name = getattr(value, "__name__", "") or ""
+        if module_name.startswith("tensorflow") and not module_name.startswith(
+                ("tensorflow.keras", "keras")):
+            return Namespace(value, f"{qualname}.{name}")
+        return value
+    if isinstance(value, type):
+        return _guard.wrap_class(value)
+    if name in _UNGUARDED:
+        return value
+    if callable(value) and isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
+        return _guard.guard_callable(value)
+    if callable(value) and not isinstance(value, type):
+        if (type(value).__module__ or "").startswith("tensorflow"):
+            return _guard.guard_callable(value)
+    return value
+
+
+class Namespace(types.ModuleType):
+    """A TF1 namespace (``tf.train``, ``tf.nn``...) seen through the shim."""
+
+    def __init__(self, module, qualname, overrides=None):
+        super().__init__(qualname, getattr(module, "__doc__", None))
+        self.__dict__["_compat_module"] = module
+        self.__dict__["_compat_overrides"] = dict(overrides or {})
+        self.__dict__["_compat_cache"] = {}
+        self.__dict__["_compat_lock"] = threading.Lock()
+
+    def __getattr__(self, name):
+        cache = self.__dict__["_compat_cache"]
+        try:
+            return cache[name]
+        except KeyError:
+            pass
+        overrides = self.__dict__["_compat_overrides"]
+        if name in overrides:
+            value = overrides[name]
+        else:
+            if name.startswith("__"):
+                raise AttributeError(name)
+            module = self.__dict__["_compat_module"]
+            try:
+                raw = getattr(module, name)
+            except AttributeError:
+                raise AttributeError(
+                    f"module '{self.__name__}' has no attribute '{name}' "
+                    f"(it is not part of TensorFlow's {module.__name__.split('._api.')[-1]} "
+                    "API either)") from None
+            value = wrap_attribute(name, raw, self.__name__)
+        with self.__dict__["_compat_lock"]:
+            cache[name] = value
+        return value
+
+    def __dir__(self):
+        names = set(dir(self.__dict__["_compat_module"]))
+        names.update(self.__dict__["_compat_overrides"])
+        return sorted(n for n in names if not n.startswith("_"))
+
+    def __repr__(self):
+        return f"<compat namespace {self.__name__!r}>"

@@ -1,0 +1,62 @@
+"""Drop-in TF1 namespace: ``import compat.v1 as tf``.
+
+Exposes TensorFlow's ``tf.compat.v1`` surface. Graph-building calls run in the
+TF1 default graph when the caller executes eagerly (see :mod:`compat._guard`),
+so TF1 programs that build at module top level work without switching the
+process to graph mode. ``Session`` and ``InteractiveSession`` are the shim's
+(:mod:`compat.session`), running on the backend chosen by
+:func:`compat.resolve_backend`. Process-wide switches (``disable_v2_behavior``,
+``disable_eager_execution``, ...) are no-ops: the shim recreates TF1 behaviour
+inside the graphs it manages instead.
+"""
+
+import logging
+import sys
+
+import tensorflow as _tf
+
+from compat import _guard
+from compat._namespace import Namespace
+from compat.session import InteractiveSession, Session
+
+_log = logging.getLogger("compat")
+_warned = set()
+
+
+def _global_switch(name):
+    def switch(*args, **kwargs):
+        if name not in _warned:
+            _warned.add(name)
+            _log.info(
+                "compat.v1.%s() ignored: the shim keeps TensorFlow's process-wide state "
+                "unchanged and gives TF1 code TF1 behaviour in its own graphs.", name)
+
+    switch.__name__ = name
+    switch.__doc__ = f"No-op in the shim (TF's `{name}` changes process-wide state)."
+    return switch
+
+
+_SWITCHES = (
+    "disable_v2_behavior", "enable_v2_behavior", "disable_eager_execution",
+    "enable_eager_execution", "disable_resource_variables", "enable_resource_variables",
+    "disable_control_flow_v2", "enable_control_flow_v2", "disable_tensor_equality",
+    "enable_tensor_equality", "disable_v2_tensorshape", "enable_v2_tensorshape",
+)
+
+_overrides = {name: _global_switch(name) for name in _SWITCHES}
+_overrides.update(Session=Session, InteractiveSession=InteractiveSession)
+
+_guard.install_operator_guards()
+
+_namespace = Namespace(_tf.compat.v1, "compat.v1", _overrides)
+_compat_ns = Namespace(_tf.compat, "compat.v1.compat",
+                       {"v1": sys.modules[__name__], "v2": _tf.compat.v2})
+_overrides["compat"] = _compat_ns
+
+
+def __getattr__(name):
+    return getattr(_namespace, name)
+
+
+def __dir__():
+    return dir(_namespace)
