@@ -1,0 +1,427 @@
+"""The eager runtime: a TF1 graph executed by TF2 concrete functions.
+
+No ``tf.compat.v1.Session`` is involved. Per session, the runner owns
+
+* one eager ``tf.Variable`` per graph variable (created uninitialized, so TF1's
+  "uninitialized" semantics survive), reachable via :attr:`Runner.variables`;
+* one eager handle per session resource (``tf.data`` iterators, lookup tables,
+  queues), created once, so that every ``run`` shares it as a v1 Session does;
+* one concrete function per (feeds, fetches, targets) signature. Its body
+  imports only the ops the signature needs (stopping at fed tensors) with
+  ``import_graph_def``, with fed tensors mapped to the function's arguments and
+  variable/resource handles mapped to the session's eager handles. Feeds are
+  traced with their placeholders' static shapes, so a new batch size does not
+  retrace.
+
+Known differences from a v1 Session (documented, tested):
+
+* stateful random ops keep one stream per signature (a v1 Session keeps one per
+  op): a random op run by two different signatures draws two streams. The first
+  values drawn for a seeded op match the graph backend.
+* ``options`` / ``run_metadata`` are accepted and ignored.
+"""
+
+import collections
+import threading
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.client import session as tf_session
+from tensorflow.python.eager import context
+from tensorflow.python.framework import dtypes
+from tensorflow.python.framework import errors
+from tensorflow.python.framework import importer
+from tensorflow.python.framework import ops
+from tensorflow.python.framework import tensor as tensor_lib
+from tensorflow.python.ops import resource_variable_ops
+from tensorflow.python.util import compat as tf_compat
+from tensorflow.python.util import nest
+
+__all__ = ["NAME", "Runner", "VariableMap"]
+
+NAME = "eager"
+
+_VAR_HANDLE_OPS = frozenset({"VarHandleOp"})
+# Consumers of a variable handle that do not read its value.
+_NON_READING = frozenset({"AssignVariableOp", "VarIsInitializedOp", "DestroyResourceOp"})
+_FEED_PREFIX = "compat__feed__"
+_RES_PREFIX = "compat__res__"
+
+_registered_functions = set()
+
+_Device = collections.namedtuple("_Device", ["name", "device_type", "memory_limit_bytes",
+                                             "incarnation"])
+
+
+def _feed_expansions(feed, value):
+    for tensor_type, _, feed_fn, _ in tf_session._REGISTERED_EXPANSIONS:
+        if isinstance(feed, tensor_type):
+            return feed_fn(feed, value)
+    raise TypeError(f'{feed} in argument `feed_dict` has invalid type "{type(feed).__name__}"')
+
+
+def _is_session_resource(op):
+    """Stateful, input-free ops producing resources: created once per session."""
+    if op.type in _VAR_HANDLE_OPS or op.type == "Placeholder":
+        return False
+    if op.inputs or not op.outputs or not op._is_stateful:  # pylint: disable=protected-access
+        return False
+    return all(t.dtype == dtypes.resource for t in op.outputs)
+
+
+def _tensor_key(name):
+    """'a' -> 'a:0'; 'a:1' stays."""
+    return name if ":" in name else name + ":0"
+
+
+class VariableMap(collections.abc.Mapping):
+    """Read-only mapping from TF1 variable name (``'scope/w'`` or ``'scope/w:0'``)
+    to the session's eager ``tf.Variable``."""
+
+    def __init__(self, runner):
+        self._runner = runner
+
+    def _all(self):
+        return self._runner._all_variables()
+
+    def __getitem__(self, name):
+        key = name[:-2] if isinstance(name, str) and name.endswith(":0") else name
+        variables = self._all()
+        if key not in variables:
+            raise KeyError(f"No variable named {name!r} in the session's graph")
+        return variables[key]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self):
+        return len(self._all())
+
+
+class _Signature:
+    """One compiled (feeds, fetches, targets) combination."""
+
+    __slots__ = ("function", "feed_order", "must_be_initialized", "assigned", "n_fetch")
+
+
+class Runner:
+    """Executes a TF1 graph with TF2 concrete functions and eager state."""
+
+    name = NAME
+
+    def __init__(self, graph, target="", config=None):
+        if target:
+            raise errors.UnimplementedError(
+                None, None,
+                f"The eager backend runs in-process only; got target {target!r}. "
+                "Use backend='graph' for a distributed TF1 master.")
+        self.graph = graph
+        self._lock = threading.RLock()
+        self._variables = {}      # op name -> eager variable
+        self._resources = {}      # op name -> (eager handle tensor, keepalive)
+        self._signatures = {}
+        self._graph_def = None
+        self._graph_def_version = -1
+        self._known_initialized = set()
+        self._resource_serial = 0
+        self.variables = VariableMap(self)
+        self.sess_str = ""
+
+    # --- state ----------------------------------------------------------------
+    def _variable_for(self, op):
+        var = self._variables.get(op.name)
+        if var is None:
+            with self._lock:
+                var = self._variables.get(op.name)
+                if var is None:
+                    shape = tf.TensorShape(op.get_attr("shape"))
+                    dtype = dtypes.as_dtype(op.get_attr("dtype"))
+                    with context.eager_mode():
+                        var = resource_variable_ops.UninitializedVariable(
+                            shape=shape, dtype=dtype, name=op.name, trainable=False)
+                    self._variables[op.name] = var
+        return var
+
+    def _all_variables(self):
+        for op in self.graph.get_operations():
+            if op.type in _VAR_HANDLE_OPS:
+                self._variable_for(op)
+        return dict(self._variables)
+
+    def _resource_for(self, op):
+        entry = self._resources.get(op.name)
+        if entry is not None:
+            return entry[0]
+        with self._lock:
+            entry = self._resources.get(op.name)
+            if entry is None:
+                entry = self._create_resource(op)
+                self._resources[op.name] = entry
+        return entry[0]
+
+    def _create_resource(self, op):
+        node = self._graph_def_now().node
+        node_def = next(n for n in node if n.name == op.name)
+        node_def = type(node_def).FromString(node_def.SerializeToString())
+        node_def.ClearField("device")
+        if "_class" in node_def.attr:
+            del node_def.attr["_class"]
+        if "shared_name" in node_def.attr and node_def.attr["shared_name"].s:
+            self._resource_serial += 1
+            base = tf_compat.as_str(node_def.attr["shared_name"].s)
+            node_def.attr["shared_name"].s = tf_compat.as_bytes(
+                f"{base}_compat_{id(self):x}_{self._resource_serial}")
+        graph_def = tf.compat.v1.GraphDef()
+        graph_def.versions.CopyFrom(self._graph_def_now().versions)
+        graph_def.library.CopyFrom(self._graph_def_now().library)
+        graph_def.node.add().CopyFrom(node_def)
+        outputs = [f"{op.name}:{i}" for i in range(len(op.outputs))]
+
+        def create():
+            return importer.import_graph_def(graph_def, return_elements=outputs, name="r")
+
+        function = tf.function(create, autograph=False).get_concrete_function()
+        handles = function()
+        return handles[0], (function, handles)
+
+    def _graph_def_now(self):
+        version = self.graph.version
+        if self._graph_def is None or self._graph_def_version != version:
+            graph_def = self.graph.as_graph_def()
+            self._register_functions(graph_def.library)
+            self._graph_def = graph_def
+            self._graph_def_version = version
+        return self._graph_def
+
+    def _register_functions(self, library):
+        """Makes the graph's functions (tf.data, control flow) known to the runtime.
+
+        Kernels such as OneShotIterator look their functions up by name at run
+        time, in the eager context's library.
+        """
+        ctx = context.context()
+        for fdef in library.function:
+            name = fdef.signature.name
+            if name not in _registered_functions:
+                ctx.add_function_def(fdef)
+                _registered_functions.add(name)
+
+    # --- compiling ------------------------------------------------------------
+    def _compile(self, fed_tensors, fetch_tensors, target_ops):
+        fed = {t.name: i for i, t in enumerate(fed_tensors)}
+        needed = set()
+        order = []
+        stack = [t.op for t in fetch_tensors if t.name not in fed] + list(target_ops)
+        var_ops, res_ops = {}, {}
+        while stack:
+            op = stack.pop()
+            if op.name in needed:
+                continue
+            needed.add(op.name)
+            order.append(op)
+            for t in op.inputs:
+                if t.name in fed:
+                    continue
+                producer = t.op
+                if producer.type in _VAR_HANDLE_OPS:
+                    var_ops[producer.name] = producer
+                elif _is_session_resource(producer):
+                    res_ops[producer.name] = producer
+                else:
+                    stack.append(producer)
+            for c in op.control_inputs:
+                if c.type in _VAR_HANDLE_OPS or _is_session_resource(c):
+                    continue
+                stack.append(c)
+        for t in fetch_tensors:
+            if t.name not in fed and (t.op.type in _VAR_HANDLE_OPS or _is_session_resource(t.op)):
+                raise errors.UnimplementedError(
+                    None, t.op,
+                    f"Fetching the resource handle {t.name!r} is not supported by the eager "
+                    "backend; fetch the variable (or its value) instead.")
+
+        res_names = {}
+        handles = []
+        for name, op in sorted(var_ops.items()):
+            res_names[op.name + ":0"] = len(handles)
+            handles.append(self._variable_for(op).handle)
+        for name, op in sorted(res_ops.items()):
+            res_names[op.name + ":0"] = len(handles)
+            handles.append(self._resource_for(op))
+
+        full = self._graph_def_now()
+        by_name = {n.name: n for n in full.node}
+        graph_def = tf.compat.v1.GraphDef()
+        graph_def.versions.CopyFrom(full.versions)
+        graph_def.library.CopyFrom(full.library)
+        for i, t in enumerate(fed_tensors):
+            node = graph_def.node.add()
+            node.name = f"{_FEED_PREFIX}{i}"
+            node.op = "Placeholder"
+            node.attr["dtype"].type = t.dtype.as_datatype_enum
+        for name, j in res_names.items():
+            node = graph_def.node.add()
+            node.name = f"{_RES_PREFIX}{j}"
+            node.op = "Placeholder"
+            node.attr["dtype"].type = dtypes.resource.as_datatype_enum
+
+        read_vars, assigned_vars = set(), set()
+        for op in self.graph.get_operations():  # keep graph order for the import
+            if op.name not in needed:
+                continue
+            node = graph_def.node.add()
+            node.CopyFrom(by_name[op.name])
+            if "_class" in node.attr:
+                del node.attr["_class"]
+            new_inputs = []
+            for inp in node.input:
+                if inp.startswith("^"):
+                    src = inp[1:]
+                    if src in var_ops or src in res_ops:
+                        continue
+                    new_inputs.append(inp)
+                    continue
+                key = _tensor_key(inp)
+                if key in fed:
+                    new_inputs.append(f"{_FEED_PREFIX}{fed[key]}")
+                elif key in res_names:
+                    new_inputs.append(f"{_RES_PREFIX}{res_names[key]}")
+                    var_name = key[:-2]
+                    if var_name in var_ops:
+                        if op.type in _NON_READING:
+                            if op.type == "AssignVariableOp":
+                                assigned_vars.add(var_name)
+                        else:
+                            read_vars.add(var_name)
+                else:
+                    new_inputs.append(inp)
+            del node.input[:]
+            node.input.extend(new_inputs)
+
+        fetch_names = [t.name for t in fetch_tensors if t.name not in fed]
+        target_names = [op.name for op in target_ops]
+        n_fed = len(fed_tensors)
+        captured = list(handles)
+
+        def body(*args):
+            input_map = {f"{_FEED_PREFIX}{i}:0": a for i, a in enumerate(args[:n_fed])}
+            graph = ops.get_default_graph()
+            for j, h in enumerate(captured):
+                input_map[f"{_RES_PREFIX}{j}:0"] = graph.capture(h)
+            results = importer.import_graph_def(
+                graph_def, input_map=input_map, return_elements=fetch_names + target_names,
+                name="s")
+            return results[:len(fetch_names)]
+
+        specs = [tf.TensorSpec(t.shape, t.dtype) for t in fed_tensors]
+        function = tf.function(body, input_signature=specs, autograph=False)
+        concrete = function.get_concrete_function()
+        sig = _Signature()
+        sig.function = concrete
+        sig.must_be_initialized = tuple(sorted(
+            (name, self._variables[name]) for name in read_vars - assigned_vars))
+        sig.assigned = frozenset(assigned_vars)
+        sig.n_fetch = len(fetch_names)
+        return sig
+
+    def _signature(self, fed_tensors, fetch_tensors, target_ops):
+        key = (tuple(t.name for t in fed_tensors), tuple(t.name for t in fetch_tensors),
+               tuple(op.name for op in target_ops))
+        sig = self._signatures.get(key)
+        if sig is None:
+            with self._lock:
+                sig = self._signatures.get(key)
+                if sig is None:
+                    sig = self._compile(fed_tensors, fetch_tensors, target_ops)
+                    self._signatures[key] = sig
+        return sig
+
+    def _check_initialized(self, sig):
+        for name, var in sig.must_be_initialized:
+            if name in self._known_initialized:
+                continue
+            if not bool(var.is_initialized()):
+                raise errors.FailedPreconditionError(
+                    None, None,
+                    f"Error while reading resource variable {name} from Container: "
+                    f"localhost. This could mean that the variable was uninitialized. "
+                    f"Attempting to use uninitialized value {name}")
+            self._known_initialized.add(name)
+
+    # --- running ------------------------------------------------------------
+    def _process_feeds(self, feed_dict):
+        feeds = {}
+        for feed, feed_val in nest.flatten_dict_items(feed_dict).items():
+            for subfeed, subfeed_val in _feed_expansions(feed, feed_val):
+                try:
+                    subfeed_t = self.graph.as_graph_element(
+                        subfeed, allow_tensor=True, allow_operation=False)
+                except Exception as e:
+                    raise TypeError(f"Cannot interpret feed_dict key as Tensor: {e.args[0]}")
+                if isinstance(subfeed_val, tensor_lib.Tensor):
+                    raise TypeError(
+                        "The value of a feed cannot be a tf.Tensor object. Acceptable feed "
+                        "values include Python scalars, strings, lists, numpy ndarrays, or "
+                        f"TensorHandles. For reference, the tensor object was {feed_val} "
+                        f"which was passed to the argument `feed_dict` with key {feed}.")
+                np_dtype = subfeed_t.dtype.as_numpy_dtype
+                if isinstance(subfeed_val, int) and not isinstance(subfeed_val, bool):
+                    if np_dtype is not object and np.issubdtype(np_dtype, np.integer):
+                        info = np.iinfo(np_dtype)
+                        if not info.min <= subfeed_val <= info.max:
+                            raise TypeError(
+                                f"Type of feed value {subfeed_val} with type "
+                                f"{type(subfeed_val)} is not compatible with Tensor type "
+                                f"{np_dtype}. Try explicitly setting the type of the feed "
+                                "tensor to a larger type (e.g. int64).")
+                try:
+                    np_val = np.asarray(subfeed_val, dtype=np_dtype)
+                except (ValueError, TypeError) as e:
+                    raise type(e)(
+                        f"Cannot feed value {subfeed_val!r} to Tensor {subfeed_t.name} "
+                        f"of dtype {subfeed_t.dtype.name}: {e}") from None
+                if not subfeed_t.get_shape().is_compatible_with(np_val.shape):
+                    raise ValueError(
+                        f"Cannot feed value of shape {np_val.shape} for Tensor "
+                        f"{subfeed_t.name}, which has shape {subfeed_t.get_shape()}")
+                if not self.graph.is_feedable(subfeed_t):
+                    raise ValueError(f"Tensor {subfeed_t.name} may not be fed.")
+                feeds[subfeed_t.ref()] = np_val
+        return feeds
+
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        if not context.executing_eagerly():
+            # Inside `with sess:` or a graph's as_default(): execute eagerly anyway.
+            with context.eager_mode():
+                return self._run(fetches, feed_dict)
+        return self._run(fetches, feed_dict)
+
+    def _run(self, fetches, feed_dict):
+        if self.graph.version == 0:
+            raise RuntimeError("The Session graph is empty. Add operations to the graph "
+                               "before calling run().")
+        feeds = self._process_feeds(feed_dict) if feed_dict else {}
+        handler = tf_session._FetchHandler(self.graph, fetches, feeds)
+        fetch_tensors = [t for t in handler.fetches() if t.ref() not in feeds]
+        target_ops = handler.targets()
+        if not fetch_tensors and not target_ops:
+            return handler.build_results(self, [])
+        fed_refs = sorted(feeds, key=lambda r: r.deref().name)
+        fed_tensors = [r.deref() for r in fed_refs]
+        sig = self._signature(fed_tensors, fetch_tensors, target_ops)
+        if sig.must_be_initialized:
+            self._check_initialized(sig)
+        outputs = sig.function(*[feeds[r] for r in fed_refs])
+        if sig.assigned:
+            self._known_initialized.update(sig.assigned)
+        values = [o.numpy() for o in outputs] if sig.n_fetch else []
+        return handler.build_results(self, values)
+
+    def list_devices(self):
+        return [_Device(d.name, d.device_type, 0, 0) for d in tf.config.list_logical_devices()]
+
+    def close(self):
+        with self._lock:
+            self._signatures.clear()
+            self._resources.clear()
+            self._variables.clear()
