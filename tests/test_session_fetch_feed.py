@@ -1,0 +1,222 @@
+"""Session fetch and feed semantics, on every backend (TF1's behaviour is the spec)."""
+
+import collections
+
+import attr
+import numpy as np
+import pytest
+
+import compat
+import compat.v1 as tf
+
+Pair = collections.namedtuple("Pair", ["a", "b"])
+
+
+@attr.s
+class Attrs:
+    a = attr.ib()
+    b = attr.ib()
+
+
+@pytest.fixture
+def model(graph):
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    with tf.variable_scope("scope"):
+        w = tf.get_variable("w", [2], initializer=tf.constant_initializer([1.0, 2.0]))
+    y = tf.reduce_sum(x * w, axis=1, name="y")
+    z = tf.identity(y * 2.0, name="z")
+    init = tf.global_variables_initializer()
+    return dict(x=x, w=w, y=y, z=z, init=init, graph=graph)
+
+
+def _session(model, backend):
+    sess = compat.Session(graph=model["graph"], backend=backend)
+    sess.run(model["init"])
+    return sess
+
+
+X = np.array([[1.0, 1.0], [2.0, 0.0]], np.float32)
+
+
+def test_fetch_single_tensor_and_op(model, backend):
+    sess = _session(model, backend)
+    np.testing.assert_array_equal(sess.run(model["y"], {model["x"]: X}), [3.0, 2.0])
+    assert sess.run(model["init"]) is None
+    assert sess.backend == backend
+
+
+@pytest.mark.parametrize("kind", ["list", "tuple", "namedtuple", "dict", "ordereddict",
+                                  "attrs", "nested"])
+def test_fetch_structures(model, backend, kind):
+    sess = _session(model, backend)
+    y, z, init = model["y"], model["z"], model["init"]
+    fetches = {
+        "list": [y, z, init],
+        "tuple": (y, z, init),
+        "namedtuple": Pair(y, z),
+        "dict": {"y": y, "z": z, "op": init},
+        "ordereddict": collections.OrderedDict([("z", z), ("y", y)]),
+        "attrs": Attrs(y, [z, init]),
+        "nested": {"a": [y, (z, {"b": y})], "c": Pair(init, z)},
+    }[kind]
+    out = sess.run(fetches, {model["x"]: X})
+    expected_y, expected_z = np.array([3.0, 2.0]), np.array([6.0, 4.0])
+    if kind == "list":
+        assert isinstance(out, list) and out[2] is None
+        np.testing.assert_array_equal(out[0], expected_y)
+        np.testing.assert_array_equal(out[1], expected_z)
+    elif kind == "tuple":
+        assert isinstance(out, tuple) and out[2] is None
+        np.testing.assert_array_equal(out[1], expected_z)
+    elif kind == "namedtuple":
+        assert isinstance(out, Pair)
+        np.testing.assert_array_equal(out.b, expected_z)
+    elif kind == "dict":
+        assert set(out) == {"y", "z", "op"} and out["op"] is None
+        np.testing.assert_array_equal(out["y"], expected_y)
+    elif kind == "ordereddict":
+        assert isinstance(out, collections.OrderedDict) and list(out) == ["z", "y"]
+    elif kind == "attrs":
+        assert isinstance(out, Attrs) and out.b[1] is None
+        np.testing.assert_array_equal(out.b[0], expected_z)
+    else:
+        np.testing.assert_array_equal(out["a"][1][1]["b"], expected_y)
+        assert isinstance(out["c"], Pair) and out["c"].a is None
+
+
+def test_fetch_duplicates_and_names(model, backend):
+    sess = _session(model, backend)
+    out = sess.run([model["y"], "y:0", model["y"], "z:0"], {"x:0": X})
+    for value in out[:3]:
+        np.testing.assert_array_equal(value, [3.0, 2.0])
+    np.testing.assert_array_equal(out[3], [6.0, 4.0])
+    assert sess.run("init") is None  # an op name fetches the op
+
+
+def test_fetch_variable_and_variable_name_returns_value(model, backend):
+    sess = _session(model, backend)
+    np.testing.assert_array_equal(sess.run(model["w"]), [1.0, 2.0])
+    np.testing.assert_array_equal(sess.run("scope/w:0"), [1.0, 2.0])
+    np.testing.assert_array_equal(sess.run(["scope/w:0", model["w"].handle])[1], [1.0, 2.0])
+
+
+def test_fetch_sparse_tensor_and_indexed_slices(graph, backend):
+    st = tf.SparseTensor(indices=[[0, 1], [2, 3]], values=[1.5, 2.5], dense_shape=[3, 4])
+    params = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    with tf.variable_scope("v"):
+        table = tf.get_variable("t", initializer=params)
+    ids = tf.constant([1])
+    slices = tf.gradients(tf.reduce_sum(tf.gather(table, ids)), table)[0]
+    sess = compat.Session(backend=backend)
+    sess.run(tf.global_variables_initializer())
+    value = sess.run(st)
+    assert isinstance(value, tf.SparseTensorValue)
+    np.testing.assert_array_equal(value.indices, [[0, 1], [2, 3]])
+    np.testing.assert_array_equal(value.values, [1.5, 2.5])
+    np.testing.assert_array_equal(value.dense_shape, [3, 4])
+    sv = sess.run(slices)
+    assert type(sv).__name__ == "IndexedSlicesValue"
+    np.testing.assert_array_equal(sv.indices, [1])
+    np.testing.assert_array_equal(sv.values, [[1.0, 1.0]])
+
+
+def test_feed_sparse_tensor_value(graph, backend):
+    sp = tf.sparse_placeholder(tf.float32, name="sp")
+    total = tf.sparse_reduce_sum(sp)
+    sess = compat.Session(backend=backend)
+    value = tf.SparseTensorValue(indices=[[0, 0], [1, 2]], values=[2.0, 3.0],
+                                 dense_shape=[2, 3])
+    assert sess.run(total, {sp: value}) == 5.0
+    assert sess.run(total, {sp: (np.array([[0, 1]]), np.array([4.0], np.float32),
+                                 np.array([1, 2]))}) == 4.0
+
+
+def test_feed_intermediate_tensor_skips_upstream(graph, backend):
+    counter = tf.Variable(0, name="counter")
+    bumped = tf.identity(counter.assign_add(1), name="bumped")
+    out = bumped * 10
+    sess = compat.Session(backend=backend)
+    sess.run(counter.initializer)
+    assert sess.run(out, {bumped: 5}) == 50
+    assert sess.run(counter) == 0
+    assert sess.run(out) == 10
+    assert sess.run(counter) == 1
+
+
+def test_fetching_fed_tensor_returns_fed_value(model, backend):
+    sess = _session(model, backend)
+    np.testing.assert_array_equal(sess.run(model["x"], {model["x"]: X}), X)
+    np.testing.assert_array_equal(sess.run(model["z"], {model["y"]: [1.0]}), [2.0])
+
+
+@pytest.mark.parametrize("case", ["shape", "dtype", "tensor_value", "bad_key", "not_feedable",
+                                  "int_overflow"])
+def test_feed_errors(model, backend, case):
+    sess = _session(model, backend)
+    graph = model["graph"]
+    y = model["y"]
+    if case == "shape":
+        with pytest.raises(ValueError, match="Cannot feed value of shape"):
+            sess.run(y, {model["x"]: np.ones((2, 3))})
+    elif case == "dtype":
+        with pytest.raises(ValueError):
+            sess.run(y, {model["x"]: [["a", "b"]]})
+    elif case == "tensor_value":
+        with pytest.raises(TypeError, match="cannot be a tf.Tensor"):
+            sess.run(y, {model["x"]: model["z"]})
+    elif case == "bad_key":
+        with pytest.raises(TypeError, match="Cannot interpret feed_dict key"):
+            sess.run(y, {"nope:0": X})
+    elif case == "not_feedable":
+        graph.prevent_feeding(model["z"])
+        with pytest.raises(ValueError, match="may not be fed"):
+            sess.run(y, {model["z"]: [1.0]})
+    else:
+        small = tf.placeholder(tf.int32, [], name="small")
+        with pytest.raises(TypeError, match="not compatible with Tensor type"):
+            sess.run(small + 1, {small: 2 ** 40})
+
+
+def test_unfed_placeholder_is_invalid_argument(model, backend):
+    sess = _session(model, backend)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        sess.run(model["y"])
+
+
+def test_fetch_errors(model, backend):
+    sess = _session(model, backend)
+    with pytest.raises(TypeError):
+        sess.run(None)
+    with pytest.raises(ValueError):
+        sess.run("does_not_exist:0")
+    with pytest.raises(TypeError):
+        sess.run(3.5)
+
+
+def test_kernel_error_surfaces_at_run(graph, backend):
+    params = tf.constant([[1.0], [2.0]])
+    ids = tf.placeholder(tf.int32, [None])
+    out = tf.gather(params, ids)
+    sess = compat.Session(backend=backend)
+    np.testing.assert_array_equal(sess.run(out, {ids: [1]}), [[2.0]])
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        sess.run(out, {ids: [7]})
+
+
+def test_empty_graph_raises_runtime_error(backend):
+    g = tf.Graph()
+    sess = compat.Session(graph=g, backend=backend)
+    with pytest.raises(RuntimeError, match="graph is empty"):
+        sess.run([])
+
+
+def test_graph_must_be_a_graph(backend):
+    with pytest.raises(TypeError, match="graph must be a tf.Graph"):
+        compat.Session(graph="nope", backend=backend)
+
+
+def test_make_callable(model, backend):
+    sess = _session(model, backend)
+    call = sess.make_callable([model["y"], model["z"]], feed_list=[model["x"]])
+    y, z = call(X)
+    np.testing.assert_array_equal(z, [6.0, 4.0])
