@@ -48,10 +48,9 @@ _overrides.update(Session=Session, InteractiveSession=InteractiveSession)
 
 _guard.install_operator_guards()
 
+_overrides["compat"] = Namespace(_tf.compat, "compat.v1.compat",
+                                 {"v1": sys.modules[__name__], "v2": _tf.compat.v2})
 _namespace = Namespace(_tf.compat.v1, "compat.v1", _overrides)
-_compat_ns = Namespace(_tf.compat, "compat.v1.compat",
-                       {"v1": sys.modules[__name__], "v2": _tf.compat.v2})
-_overrides["compat"] = _compat_ns
 
 
 def __getattr__(name):

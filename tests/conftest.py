@@ -18,9 +18,24 @@ hypothesis.settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "thorough"))
 
 
+class V1SessionForbidden(AssertionError):
+    """Raised when TF's v1 Session is constructed during an eager-backend test."""
+
+
 @pytest.fixture(params=compat.BACKENDS)
-def backend(request):
-    """Every behaviour test runs on each backend."""
+def backend(request, monkeypatch):
+    """Every behaviour test runs on each backend.
+
+    On ``eager`` TF's v1 Session class is made unusable for the whole test, so
+    each eager-parametrised test also proves that no v1 Session is involved.
+    """
+    if request.param == "eager":
+        from tensorflow.python.client import session as tf_session
+
+        def forbidden(self, *args, **kwargs):
+            raise V1SessionForbidden("tf.compat.v1.Session used on the eager backend")
+
+        monkeypatch.setattr(tf_session.BaseSession, "__init__", forbidden)
     return request.param
 
 

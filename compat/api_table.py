@@ -1,0 +1,73 @@
+"""The supported-API table: which TF1 symbols the shim covers, per backend.
+
+One declarative table drives the README section and the tests (each row is
+resolved through ``compat.v1`` and exercised on both backends by
+``tests/test_api_table.py``).
+
+Support levels: ``native`` (TF's own implementation, unchanged),
+``shim`` (the shim's implementation), ``rewritten`` (works, executed by the
+shim's TF2 functions), ``differs`` (works with a documented difference),
+``no-op`` (accepted, does nothing: process-wide switches).
+"""
+
+import collections
+
+__all__ = ["Entry", "ENTRIES", "markdown", "symbols"]
+
+Entry = collections.namedtuple("Entry", ["symbol", "graph", "eager", "notes"])
+
+_E = Entry
+ENTRIES = (
+    _E("Session", "shim", "shim", "TF1 fetch/feed/lifecycle/error semantics on both runtimes"),
+    _E("InteractiveSession", "shim", "shim",
+       "installs itself as default session; does not put the thread in graph mode"),
+    _E("Graph / get_default_graph / reset_default_graph", "native", "native",
+       "module-level building lands in TF1's default graph without global graph mode"),
+    _E("placeholder / placeholder_with_default / sparse_placeholder", "native", "rewritten",
+       "fed tensors become function arguments; unfed placeholders raise InvalidArgumentError"),
+    _E("Variable / get_variable / variable_scope / get_local_variable", "native", "rewritten",
+       "eager backend: one eager tf.Variable per graph variable per session"),
+    _E("global_variables_initializer / variables_initializer / report_uninitialized_variables",
+       "native", "rewritten", "uninitialized reads raise FailedPreconditionError"),
+    _E("Tensor.eval / Operation.run / get_default_session", "native", "shim",
+       "go through the default compat Session"),
+    _E("train.GradientDescentOptimizer / train.AdamOptimizer / train.AdagradOptimizer / "
+       "train.MomentumOptimizer / train.RMSPropOptimizer / train.FtrlOptimizer",
+       "native", "rewritten", "slots and global step live in session-owned eager variables"),
+    _E("train.Saver / train.latest_checkpoint / train.get_or_create_global_step", "native", "rewritten",
+       "checkpoints are interchangeable between backends"),
+    _E("train.exponential_decay / train.piecewise_constant", "native", "rewritten", ""),
+    _E("saved_model.builder.SavedModelBuilder / saved_model.simple_save", "native", "rewritten", ""),
+    _E("summary.scalar / summary.histogram / summary.merge_all / summary.FileWriter", "native", "rewritten", "summaries are fetched bytes"),
+    _E("data.Dataset / data.make_one_shot_iterator / data.make_initializable_iterator", "native",
+       "rewritten", "iterators are created once per session and shared by all signatures"),
+    _E("lookup.StaticHashTable / tables_initializer", "native", "rewritten",
+       "tables are created once per session"),
+    _E("nn.embedding_lookup / nn.embedding_lookup_sparse / nn.sigmoid_cross_entropy_with_logits / nn.l2_loss", "native",
+       "rewritten", ""),
+    _E("losses.mean_squared_error / losses.log_loss / metrics.auc / metrics.mean", "native", "rewritten", "metrics use local variables"),
+    _E("cond / while_loop / case", "native", "rewritten", ""),
+    _E("py_func / numpy_function", "native", "rewritten", ""),
+    _E("set_random_seed / random_normal / random_uniform / truncated_normal", "native", "differs",
+       "same first draws; a random op run by two different fetch signatures keeps one "
+       "stream per signature on eager (one per op on graph)"),
+    _E("Session.partial_run / Session.partial_run_setup", "native", "unsupported",
+       "raises NotImplementedError on eager"),
+    _E("RunOptions / RunMetadata", "native", "no-op", "accepted and ignored on eager"),
+    _E("disable_v2_behavior / disable_eager_execution / enable_eager_execution / disable_resource_variables", "no-op", "no-op",
+       "the shim never changes process-wide TensorFlow state"),
+)
+
+
+def symbols():
+    """The concrete ``compat.v1`` attribute paths the table names (for tests)."""
+    return [part.strip() for entry in ENTRIES for part in entry.symbol.split(" / ")]
+
+
+def markdown():
+    """The table as Markdown (the README embeds this)."""
+    lines = ["| TF1 symbol | graph backend | eager backend | notes |",
+             "| --- | --- | --- | --- |"]
+    for e in ENTRIES:
+        lines.append(f"| `{e.symbol}` | {e.graph} | {e.eager} | {e.notes} |")
+    return "\n".join(lines)

@@ -1,0 +1,70 @@
+"""The supported-API table resolves through compat.v1 and matches the README."""
+
+import pathlib
+
+import pytest
+
+import compat.v1 as tf
+from compat import api_table
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.mark.parametrize("path", api_table.symbols())
+def test_every_table_symbol_resolves(path):
+    obj = tf
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    assert obj is not None
+
+
+def test_namespaces_required_by_tf1_programs_exist():
+    for ns in ("train", "nn", "errors", "saved_model", "summary", "data", "sparse", "losses",
+               "metrics", "lookup", "layers", "initializers", "random", "math", "io"):
+        assert getattr(tf, ns) is not None
+
+
+def test_session_entry_points_are_the_shims():
+    import compat
+    assert tf.Session is compat.Session
+    assert tf.InteractiveSession is compat.InteractiveSession
+    assert tf.compat.v1 is tf
+
+
+def test_global_switches_are_noops():
+    import tensorflow as tf2
+    tf.disable_v2_behavior()
+    tf.disable_eager_execution()
+    assert tf2.executing_eagerly()
+
+
+def test_readme_embeds_current_table():
+    text = README.read_text()
+    assert api_table.markdown() in text, (
+        "README's supported-API table is stale: regenerate it with `compat api-table`")
+
+
+def test_errors_are_real_exception_classes():
+    with pytest.raises(tf.errors.NotFoundError):
+        raise tf.errors.NotFoundError(None, None, "x")
+    assert issubclass(tf.errors.FailedPreconditionError, tf.errors.OpError)
+
+
+def test_guarded_class_behaves_like_the_class(graph):
+    opt = tf.train.GradientDescentOptimizer(0.1)
+    assert isinstance(opt, tf.train.Optimizer)
+    assert issubclass(tf.train.AdamOptimizer, tf.train.Optimizer)
+
+    class Custom(tf.train.GradientDescentOptimizer):
+        pass
+
+    assert isinstance(Custom(0.1), tf.train.Optimizer)
+    v = tf.get_variable("v", [])
+    import tensorflow as tf2
+    assert isinstance(v, tf.Variable) == isinstance(v, tf2.compat.v1.Variable)
+    assert isinstance(tf.constant(1.0), tf.Tensor)
+
+
+def test_missing_symbol_names_it():
+    with pytest.raises(AttributeError, match="no attribute 'not_a_tf1_symbol'"):
+        tf.train.not_a_tf1_symbol
