@@ -273,7 +273,7 @@ _EXTRA_VARIABLE_METHODS = (
     "assign", "assign_add", "assign_sub", "read_value", "value", "sparse_read",
     "gather_nd", "initialized_value", "scatter_add", "scatter_sub", "scatter_update",
     "scatter_nd_update", "scatter_nd_add", "scatter_nd_sub", "scatter_max",
-    "scatter_min", "scatter_mul", "scatter_div", "batch_scatter_update", "count_up_to",
+    "scatter_min", "scatter_mul", "scatter_div", "batch_scatter_update", "count_up_to", "load",
 )
 
 

@@ -1,0 +1,1 @@
+"""The legacy TF1 recommender: the codebase being migrated (written against compat.v1)."""
