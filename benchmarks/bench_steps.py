@@ -1,0 +1,154 @@
+"""Step-time ratios in one process: shim (graph, eager) vs a raw v1 Session vs native TF2.
+
+    python -m benchmarks.bench_steps [--rounds 7] [--steps 30]
+
+Same graph for the raw Session and the shim; native TF2 is the same FM written with
+tf.Variable + tf.function + GradientTape + Keras Adam. Variants run interleaved, round
+by round; the table reports medians of per-round mean step times and their ratios.
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import tensorflow as tf
+
+import compat
+from legacy import data as data_lib
+from legacy.bpr_fm import BPRFM
+from legacy.fm import FactorizationMachine
+
+
+def _fm_runners(features, batch):
+    rng = np.random.RandomState(0)
+    users = rng.randint(0, features.n_users, batch)
+    items = rng.randint(0, features.n_items, batch)
+    ids, vals = features.encode(users, items)
+    ratings = rng.randint(1, 6, batch).astype(np.float32)
+    runners, trace = {}, {}
+    for name in ("graph", "eager"):
+        with compat.use_backend(name):
+            fm = FactorizationMachine(features.n_features, features.n_fields, k=32)
+        feed = {fm.feat_ids: ids, fm.feat_vals: vals, fm.ratings: ratings}
+        fetches = [fm.train_op, fm.loss]
+        t = time.perf_counter()
+        fm.sess.run(fetches, feed)
+        trace[name] = time.perf_counter() - t
+        runners[f"shim-{name}"] = (lambda s=fm.sess, f=fetches, d=feed: s.run(f, d))
+        if name == "graph":
+            raw = tf.compat.v1.Session(graph=fm.graph)
+            raw.run(fm.init)
+            runners["raw-v1"] = (lambda s=raw, f=fetches, d=feed: s.run(f, d))
+    runners["native-tf2"] = _native_fm(features, ids, vals, ratings)
+    return runners, trace
+
+
+def _native_fm(features, ids, vals, ratings, k=32, l2=0.1):
+    bias = tf.Variable(3.5)
+    weights = tf.Variable(tf.zeros([features.n_features]))
+    emb = tf.Variable(tf.random.normal([features.n_features, k], stddev=0.01))
+    opt = tf.keras.optimizers.Adam(0.002)
+    variables = [bias, weights, emb]
+
+    @tf.function
+    def step(ids, vals, ratings):
+        with tf.GradientTape() as tape:
+            w = tf.gather(weights, ids)
+            v = tf.gather(emb, ids) * vals[..., None]
+            pred = bias + tf.reduce_sum(w * vals, 1) + 0.5 * tf.reduce_sum(
+                tf.square(tf.reduce_sum(v, 1)) - tf.reduce_sum(tf.square(v), 1), 1)
+            mse = tf.reduce_mean(tf.square(pred - ratings))
+            loss = mse + l2 * (tf.reduce_sum(tf.square(w)) + tf.reduce_sum(tf.square(
+                tf.gather(emb, ids)))) / tf.cast(tf.shape(ids)[0], tf.float32)
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    args = (tf.constant(ids), tf.constant(vals), tf.constant(ratings))
+    step(*args)
+    return lambda: step(*args).numpy()
+
+
+def _bpr_runners(data, features, batch):
+    by_user = data.train_items_by_user()
+    rng = np.random.RandomState(0)
+    users = rng.randint(0, features.n_users, batch * 4).astype(np.int32)
+    pos = rng.randint(0, features.n_items, batch * 4).astype(np.int32)
+    neg = rng.randint(0, features.n_items, batch * 4).astype(np.int32)
+    del by_user
+    runners, trace = {}, {}
+    for name in ("graph", "eager"):
+        with compat.use_backend(name):
+            bpr = BPRFM(features, k=64, batch_size=batch)
+        feed = {bpr.users_in: users, bpr.pos_in: pos, bpr.neg_in: neg}
+        init = bpr.iterator.initializer
+        fetches = [bpr.train_op, bpr.bpr_loss]
+
+        def make(sess, init=init, feed=feed, fetches=fetches):
+            state = {"left": 0}
+
+            def run():
+                if state["left"] == 0:
+                    sess.run(init, feed)
+                    state["left"] = 4
+                state["left"] -= 1
+                return sess.run(fetches)
+            return run
+
+        runner = make(bpr.sess)
+        t = time.perf_counter()
+        runner()
+        trace[name] = time.perf_counter() - t
+        runners[f"shim-{name}"] = runner
+        if name == "graph":
+            raw = tf.compat.v1.Session(graph=bpr.graph)
+            raw.run(bpr.init)
+            runners["raw-v1"] = make(raw)
+    return runners, trace
+
+
+def measure(runners, rounds, steps):
+    samples = {name: [] for name in runners}
+    for fn in runners.values():
+        for _ in range(3):
+            fn()
+    for r in range(rounds):
+        order = list(runners) if r % 2 == 0 else list(reversed(list(runners)))
+        for name in order:
+            fn = runners[name]
+            t = time.perf_counter()
+            for _ in range(steps):
+                fn()
+            samples[name].append((time.perf_counter() - t) / steps)
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=30)
+    args = parser.parse_args(argv)
+    data = data_lib.synthetic()
+    features = data_lib.FeatureSpace(data)
+    rows = []
+    cases = [("FM step, batch 1024", lambda: _fm_runners(features, 1024)),
+             ("FM step, batch 8192", lambda: _fm_runners(features, 8192)),
+             ("BPR-FM step, batch 1024", lambda: _bpr_runners(data, features, 1024))]
+    for label, build in cases:
+        runners, trace = build()
+        med = measure(runners, args.rounds, args.steps)
+        raw = med["raw-v1"]
+        native = med.get("native-tf2")
+        rows.append((label, raw * 1e3, med["shim-graph"] / raw, med["shim-eager"] / raw,
+                     (med["shim-eager"] / native) if native else None,
+                     trace["graph"] * 1e3, trace["eager"] * 1e3))
+    print("| case | raw v1 step (ms) | shim-graph / raw | shim-eager / raw | "
+          "shim-eager / native TF2 | first call graph (ms) | first call eager (ms) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for label, raw_ms, g, e, n, tg, te in rows:
+        n_cell = f"{n:.2f}" if n is not None else "n/a"
+        print(f"| {label} | {raw_ms:.2f} | {g:.3f} | {e:.3f} | {n_cell} | {tg:.0f} | {te:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

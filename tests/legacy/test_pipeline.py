@@ -1,0 +1,61 @@
+"""The pipeline CLI end to end: synthetic default data, real MovieLens u1 quality bar."""
+
+import json
+import os
+import pathlib
+
+import pytest
+
+from legacy import pipeline
+
+ML100K = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data" / "ml-100k"
+# Metrics of the two backends agree to this tolerance (they are bit-identical today).
+BACKEND_METRIC_ATOL = 1e-6
+
+
+def _run(tmp_path, backend, epochs, data=None):
+    out = tmp_path / backend
+    metrics_path = tmp_path / f"{backend}.json"
+    args = ["--backend", backend, "--out", str(out), "--epochs", str(epochs),
+            "--metrics-json", str(metrics_path), "--no-progress"]
+    if data:
+        args += ["--data", str(data)]
+    assert pipeline.main(args) == 0
+    result = json.loads(metrics_path.read_text())
+    for key in ("fm_rmse", "bpr_auc", "rec_recall_at_10", "rec_ndcg_at_10", "wall_s"):
+        assert key in result
+    assert os.path.isfile(os.path.join(result["export_dir"], "saved_model.pb"))
+    return result
+
+
+def test_pipeline_on_synthetic_data_both_backends_agree(tmp_path, capsys):
+    graph = _run(tmp_path, "graph", 2)
+    eager = _run(tmp_path, "eager", 2)
+    for key in ("fm_rmse", "bpr_auc", "rec_recall_at_10", "rec_ndcg_at_10"):
+        assert abs(graph[key] - eager[key]) <= BACKEND_METRIC_ATOL, key
+    assert graph["fm_loss_history"][-1] < graph["fm_loss_history"][0]
+    assert graph["bpr_auc"] > 0.6
+    out = capsys.readouterr().out
+    assert "| **legacy FM / BPR-FM / predictor (eager)** |" in out
+
+
+def test_pipeline_cli_errors(tmp_path, capsys):
+    assert pipeline.main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path)]) == 2
+    assert "MovieLens directory not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        pipeline.main(["--backend", "tpu"])
+    with pytest.raises(SystemExit):
+        pipeline.main(["--epochs", "0"])
+
+
+@pytest.mark.skipif(not (ML100K / "u1.base").is_file(),
+                    reason=f"MovieLens-100K not found at {ML100K} (../shared is absent)")
+def test_quality_bar_on_movielens_u1(tmp_path):
+    args = ["--backend", "graph", "--out", str(tmp_path / "out"), "--data", str(ML100K),
+            "--metrics-json", str(tmp_path / "m.json"), "--no-progress"]
+    assert pipeline.main(args) == 0
+    result = json.loads((tmp_path / "m.json").read_text())
+    assert result["fm_rmse"] <= 0.93
+    assert result["bpr_auc"] >= 0.89
+    assert result["rec_recall_at_10"] >= 0.42
+    assert result["wall_s"] < 600
