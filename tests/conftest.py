@@ -33,6 +33,7 @@ def backend(request, monkeypatch):
         from tensorflow.python.client import session as tf_session
 
         def forbidden(self, *args, **kwargs):
+            self._session = None  # lets BaseSession.__del__ run quietly
             raise V1SessionForbidden("tf.compat.v1.Session used on the eager backend")
 
         monkeypatch.setattr(tf_session.BaseSession, "__init__", forbidden)

@@ -1,0 +1,62 @@
+"""Eager-backend specifics: TF2 view of the variables, tracing, no v1 Session."""
+
+import numpy as np
+import pytest
+import tensorflow as tf2
+
+import compat
+import compat.v1 as tf
+from tests.conftest import V1SessionForbidden
+
+
+def test_variables_are_tf2_objects(tmp_path):
+    g = tf.Graph()
+    with g.as_default():
+        with tf.variable_scope("m"):
+            w = tf.get_variable("w", [2], initializer=tf.constant_initializer([1.0, 2.0]))
+        step = w.assign_add([1.0, 1.0])
+    assert tf2.executing_eagerly()
+    sess = compat.Session(graph=g, backend="eager")
+    sess.run(w.initializer)
+    sess.run(step)
+    variables = sess.runner.variables
+    assert set(variables) == {"m/w"}
+    v = variables["m/w:0"]
+    assert isinstance(v, tf2.Variable)
+    np.testing.assert_array_equal(v.numpy(), [2.0, 3.0])
+    v.assign([10.0, 20.0])  # TF2 code changes the session's state
+    np.testing.assert_array_equal(sess.run(w), [10.0, 20.0])
+    ckpt = tf2.train.Checkpoint(w=v)
+    path = ckpt.write(str(tmp_path / "obj"))
+    v.assign([0.0, 0.0])
+    ckpt.read(path).assert_consumed()
+    np.testing.assert_array_equal(sess.run(w), [10.0, 20.0])
+    with pytest.raises(KeyError, match="No variable named"):
+        variables["nope"]
+
+
+def test_one_trace_per_signature_across_batch_sizes(graph):
+    x = tf.placeholder(tf.float32, [None, 3])
+    y = tf.reduce_sum(x, axis=1)
+    sess = compat.Session(backend="eager")
+    for batch in (1, 7, 0, 33):
+        assert sess.run(y, {x: np.ones((batch, 3))}).shape == (batch,)
+    assert len(sess.runner._signatures) == 1
+    sess.run([y, y * 2], {x: np.ones((2, 3))})
+    assert len(sess.runner._signatures) == 2
+
+
+def test_v1_session_is_forbidden_in_eager_tests(backend, graph):
+    """The conftest guard that makes every eager-parametrised test prove no v1 Session."""
+    tf.constant(1.0)
+    if backend == "eager":
+        with pytest.raises(V1SessionForbidden):
+            tf2.compat.v1.Session()
+        assert compat.Session(backend="eager").run(tf.constant(2.0)) == 2.0
+    else:
+        tf2.compat.v1.Session().close()
+
+
+def test_remote_target_is_rejected():
+    with pytest.raises(tf.errors.UnimplementedError, match="in-process only"):
+        compat.Session("grpc://localhost:2222", backend="eager")
