@@ -60,3 +60,24 @@ def test_v1_session_is_forbidden_in_eager_tests(backend, graph):
 def test_remote_target_is_rejected():
     with pytest.raises(tf.errors.UnimplementedError, match="in-process only"):
         compat.Session("grpc://localhost:2222", backend="eager")
+
+
+def test_random_stream_per_signature_is_the_documented_difference():
+    """A seeded random op run by two different fetch signatures: a v1 Session keeps one
+    stream per op, the eager backend one per signature (documented in the API table)."""
+    def draws(name):
+        g = tf.Graph()
+        with g.as_default():
+            tf.set_random_seed(3)
+            r = tf.random_uniform([2])
+            other = tf.constant(0.0)
+        sess = compat.Session(graph=g, backend=name)
+        first = sess.run(r)
+        second = sess.run([r, other])[0]
+        return first, second
+
+    g_first, g_second = draws("graph")
+    e_first, e_second = draws("eager")
+    np.testing.assert_array_equal(e_first, g_first)      # same seed, same first draw
+    assert not np.array_equal(g_second, g_first)          # graph: the op's stream goes on
+    np.testing.assert_array_equal(e_second, e_first)      # eager: new signature, new stream
