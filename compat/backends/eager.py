@@ -101,7 +101,16 @@ class VariableMap(collections.abc.Mapping):
 class _Signature:
     """One compiled (feeds, fetches, targets) combination."""
 
-    __slots__ = ("function", "feed_order", "must_be_initialized", "assigned", "n_fetch")
+    __slots__ = ("function", "feed_dtypes", "must_be_initialized", "assigned", "n_fetch")
+
+    def call(self, values):
+        """Calls the concrete function with already validated NumPy feeds."""
+        function = self.function
+        call_flat = getattr(function, "_call_flat", None)
+        if call_flat is None:  # pragma: no cover - other TF versions
+            return function(*values)
+        tensors = [ops.convert_to_tensor(v, dtype=d) for v, d in zip(values, self.feed_dtypes)]
+        return call_flat(tensors, function.captured_inputs)
 
 
 class Runner:
@@ -318,6 +327,7 @@ class Runner:
         concrete = function.get_concrete_function()
         sig = _Signature()
         sig.function = concrete
+        sig.feed_dtypes = [t.dtype for t in fed_tensors]
         sig.must_be_initialized = tuple(sorted(
             (name, self._variables[name]) for name in read_vars - assigned_vars))
         sig.assigned = frozenset(assigned_vars)
@@ -411,7 +421,7 @@ class Runner:
         sig = self._signature(fed_tensors, fetch_tensors, target_ops)
         if sig.must_be_initialized:
             self._check_initialized(sig)
-        outputs = sig.function(*[feeds[r] for r in fed_refs])
+        outputs = sig.call([feeds[r] for r in fed_refs])
         if sig.assigned:
             self._known_initialized.update(sig.assigned)
         values = [o.numpy() for o in outputs] if sig.n_fetch else []
