@@ -34,18 +34,23 @@ ENTRIES = (
     _E("train.GradientDescentOptimizer / train.AdamOptimizer / train.AdagradOptimizer / "
        "train.MomentumOptimizer / train.RMSPropOptimizer / train.FtrlOptimizer",
        "native", "rewritten", "slots and global step live in session-owned eager variables"),
-    _E("train.Saver / train.latest_checkpoint / train.get_or_create_global_step", "native", "rewritten",
+    _E("train.Saver / train.latest_checkpoint / train.get_or_create_global_step", "native",
+       "rewritten",
        "checkpoints are interchangeable between backends"),
     _E("train.exponential_decay / train.piecewise_constant", "native", "rewritten", ""),
-    _E("saved_model.builder.SavedModelBuilder / saved_model.simple_save", "native", "rewritten", ""),
-    _E("summary.scalar / summary.histogram / summary.merge_all / summary.FileWriter", "native", "rewritten", "summaries are fetched bytes"),
+    _E("saved_model.builder.SavedModelBuilder / saved_model.simple_save", "native",
+       "rewritten", ""),
+    _E("summary.scalar / summary.histogram / summary.merge_all / summary.FileWriter", "native",
+       "rewritten", "summaries are fetched bytes"),
     _E("data.Dataset / data.make_one_shot_iterator / data.make_initializable_iterator", "native",
        "rewritten", "iterators are created once per session and shared by all signatures"),
     _E("lookup.StaticHashTable / tables_initializer", "native", "rewritten",
        "tables are created once per session"),
-    _E("nn.embedding_lookup / nn.embedding_lookup_sparse / nn.sigmoid_cross_entropy_with_logits / nn.l2_loss", "native",
+    _E("nn.embedding_lookup / nn.embedding_lookup_sparse / "
+       "nn.sigmoid_cross_entropy_with_logits / nn.l2_loss", "native",
        "rewritten", ""),
-    _E("losses.mean_squared_error / losses.log_loss / metrics.auc / metrics.mean", "native", "rewritten", "metrics use local variables"),
+    _E("losses.mean_squared_error / losses.log_loss / metrics.auc / metrics.mean", "native",
+       "rewritten", "metrics use local variables"),
     _E("cond / while_loop / case", "native", "rewritten", ""),
     _E("py_func / numpy_function", "native", "rewritten", ""),
     _E("set_random_seed / random_normal / random_uniform / truncated_normal", "native", "differs",
@@ -54,7 +59,8 @@ ENTRIES = (
     _E("Session.partial_run / Session.partial_run_setup", "native", "unsupported",
        "raises NotImplementedError on eager"),
     _E("RunOptions / RunMetadata", "native", "no-op", "accepted and ignored on eager"),
-    _E("disable_v2_behavior / disable_eager_execution / enable_eager_execution / disable_resource_variables", "no-op", "no-op",
+    _E("disable_v2_behavior / disable_eager_execution / enable_eager_execution / "
+       "disable_resource_variables", "no-op", "no-op",
        "the shim never changes process-wide TensorFlow state"),
 )
 

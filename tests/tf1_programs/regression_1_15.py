@@ -39,8 +39,8 @@ def main(session_factory, ckpt_dir):
     with session_factory() as sess:
         sess.run(init)
         for i in range(30):
-            _, l, _ = sess.run([train_op, loss, summaries], {x: X_DATA, y: Y_DATA})
-            losses.append(l)
+            _, value, _ = sess.run([train_op, loss, summaries], {x: X_DATA, y: Y_DATA})
+            losses.append(value)
             if i % 10 == 9:
                 saver.save(sess, ckpt_dir + "/model", global_step=global_step)
         final_w = sess.run("tower/w:0")  # TF1 returned the value for a variable's name
@@ -50,5 +50,6 @@ def main(session_factory, ckpt_dir):
         saver.restore(sess, tf.train.latest_checkpoint(ckpt_dir))
         restored_w = sess.run("tower/w:0")
         step = sess.run(global_step)
-    return dict(losses=np.array(losses), final_w=final_w, final_w_var=final_w_var, restored_w=restored_w,
-                step=step, shared=shared, n_vars=len(tf.global_variables()))
+    return dict(losses=np.array(losses), final_w=final_w, final_w_var=final_w_var,
+                restored_w=restored_w, step=step, shared=shared,
+                n_vars=len(tf.global_variables()))
