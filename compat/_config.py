@@ -127,10 +127,8 @@ def _lookup_module(module, table):
 
 
 def _is_internal(module):
-    return module == "compat" or (
-        module.startswith("compat.")
-        and not module.startswith("compat.tests")
-    ) or module.startswith(("tensorflow", "contextlib", "wrapt", "threading", "functools"))
+    return module == "compat" or module.startswith(
+        ("compat.", "tensorflow", "contextlib", "wrapt", "threading", "functools"))
 
 
 def caller_module(depth=2):
