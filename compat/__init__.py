@@ -8,9 +8,8 @@ Public API::
     compat.backend()                  # the backend a Session created here would use
 """
 
-from compat._config import (BACKENDS, DEFAULT_BACKEND, backend, module_table,
+from compat._config import (BACKENDS, DEFAULT_BACKEND, backend, module_table, override_backend,
                             reload_config, resolve_backend, use_backend)
-from compat.session import InteractiveSession, Session
 
 __version__ = "0.1.0"
 
@@ -22,6 +21,7 @@ __all__ = [
     "backend",
     "errors",
     "module_table",
+    "override_backend",
     "reload_config",
     "resolve_backend",
     "use_backend",
@@ -29,6 +29,10 @@ __all__ = [
 
 
 def __getattr__(name):
+    # Lazy: `import compat` (e.g. by the pytest plugin) does not import TensorFlow.
+    if name in ("Session", "InteractiveSession"):
+        from compat import session
+        return getattr(session, name)
     if name == "errors":
         import tensorflow as tf
         return tf.errors

@@ -4,12 +4,14 @@ Resolution order, first match wins:
 
 1. the explicit ``backend=`` argument;
 2. the innermost :func:`use_backend` context (per thread);
-3. the per-module table: the longest dotted prefix of the module that creates
+3. a process-wide override (:func:`override_backend`; set by the pytest plugin's
+   ``--compat-backend``), which also reaches threads the test starts;
+4. the per-module table: the longest dotted prefix of the module that creates
    the Session, from ``COMPAT_MODULES`` (``legacy.fm=eager,legacy.predictor=graph``)
    layered over the ``modules`` key of the ``[compat]`` section of the project's
    ``setup.cfg``;
-4. the ``COMPAT_BACKEND`` environment variable, then ``backend`` in ``[compat]``;
-5. ``graph``.
+5. the ``COMPAT_BACKEND`` environment variable, then ``backend`` in ``[compat]``;
+6. ``graph``.
 """
 
 import configparser
@@ -24,6 +26,7 @@ __all__ = [
     "backend",
     "resolve_backend",
     "use_backend",
+    "override_backend",
     "module_table",
     "validate_backend",
     "reload_config",
@@ -33,6 +36,7 @@ BACKENDS = ("eager", "graph")
 DEFAULT_BACKEND = "graph"
 
 _local = threading.local()
+_override = None  # (name, source) or None: process-wide, see override_backend()
 _config_cache = {}
 
 
@@ -161,6 +165,21 @@ def use_backend(name):
         stack.pop()
 
 
+@contextlib.contextmanager
+def override_backend(name, source="override_backend"):
+    """Process-wide: every Session created inside (any thread) uses `name`,
+    unless an explicit ``backend=`` argument or a :func:`use_backend` context
+    says otherwise. Beats the module table and the environment."""
+    global _override
+    name = validate_backend(name, source)
+    previous = _override
+    _override = (name, source)
+    try:
+        yield name
+    finally:
+        _override = previous
+
+
 def resolve_backend(explicit=None, module=None):
     """Returns ``(name, source)`` for a Session created by `module`."""
     if explicit is not None:
@@ -168,6 +187,8 @@ def resolve_backend(explicit=None, module=None):
     stack = _context_stack()
     if stack:
         return stack[-1], "use_backend"
+    if _override is not None:
+        return _override
     if module is None:
         module = caller_module(3)
     table = module_table()
