@@ -8,8 +8,11 @@ import tensorflow as tf
 
 import compat
 
+# CI: bounded, deterministic, and no shrinking (a failure is reported as found:
+# shrinking a multi-backend graph example can take many minutes).
 hypothesis.settings.register_profile(
     "ci", max_examples=25, deadline=None, derandomize=True,
+    phases=(hypothesis.Phase.explicit, hypothesis.Phase.generate),
     suppress_health_check=[hypothesis.HealthCheck.too_slow])
 hypothesis.settings.register_profile(
     "thorough", max_examples=150, deadline=None,

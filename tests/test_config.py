@@ -96,3 +96,25 @@ def test_cli_reports_backend(monkeypatch, capsys):
     assert capsys.readouterr().out.startswith("eager")
     monkeypatch.setenv("COMPAT_BACKEND", "bogus")
     assert main(["backend", "x"]) == 2
+
+
+def test_process_override_beats_table_and_env_reaches_threads(monkeypatch):
+    import threading
+
+    monkeypatch.setenv("COMPAT_MODULES", "tests=graph")
+    monkeypatch.setenv("COMPAT_BACKEND", "graph")
+    _config.reload_config()
+    seen = []
+    with compat.override_backend("eager", "test"):
+        assert _config.resolve_backend(None, "tests.x") == ("eager", "test")
+        t = threading.Thread(target=lambda: seen.append(compat.backend("tests.x")))
+        t.start()
+        t.join()
+        with compat.use_backend("graph"):  # a use_backend context still wins
+            assert compat.backend() == "graph"
+        assert compat.Session(backend="graph").backend == "graph"  # and the argument
+    assert seen == ["eager"]
+    assert compat.backend("tests.x") == "graph"
+    with pytest.raises(ValueError, match="Unknown compat backend 'tpu'"):
+        with compat.override_backend("tpu"):
+            pass

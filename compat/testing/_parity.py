@@ -356,6 +356,10 @@ class _Check:
                  f"on {what} [{arr.dtype}, shape {arr.shape}]:",
                  "  " + _describe(result, names, tol)]
         op_name = None
+        if "with train_op" in label:
+            lines.append("  (fetched in the same run as train_op: in TF1 a fetch that reads a "
+                         "variable the train op writes, without a data or control dependency, "
+                         "may see either value; fetch it in its own run)")
         if self.localize:
             try:
                 op_name, text = self._localize(name, names, fed, replay)

@@ -13,6 +13,9 @@ from tests.testing.planted import planted_divergence
 
 X = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], np.float32)
 
+# Compares both backends explicitly: COMPAT_BACKEND does not change what it runs.
+pytestmark = pytest.mark.parity
+
 
 def small_model(optimizer="AdamOptimizer"):
     def build():
