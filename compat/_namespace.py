@@ -5,7 +5,14 @@ import types
 
 from compat import _guard
 
-__all__ = ["Namespace", "wrap_attribute"]
+__all__ = ["Lazy", "Namespace", "wrap_attribute"]
+
+
+class Lazy:
+    """An override computed on first access (e.g. one that imports tf-keras)."""
+
+    def __init__(self, factory):
+        self.factory = factory
 
 # Symbols whose raw TF implementation must not be run inside the guard.
 _UNGUARDED = frozenset({
@@ -53,13 +60,17 @@ class Namespace(types.ModuleType):
         overrides = self.__dict__["_compat_overrides"]
         if name in overrides:
             value = overrides[name]
+            if isinstance(value, Lazy):
+                value = value.factory()
         else:
             if name.startswith("__"):
                 raise AttributeError(name)
             module = self.__dict__["_compat_module"]
             try:
                 raw = getattr(module, name)
-            except AttributeError:
+            except AttributeError as e:
+                if type(e) is not AttributeError:  # a specific error (e.g. RemovedAPIError)
+                    raise
                 raise AttributeError(
                     f"module '{self.__name__}' has no attribute '{name}' "
                     f"(it is not part of TensorFlow's {module.__name__.split('._api.')[-1]} "

@@ -59,6 +59,30 @@ ENTRIES = (
     _E("Session.partial_run / Session.partial_run_setup", "native", "unsupported",
        "raises NotImplementedError on eager"),
     _E("RunOptions / RunMetadata", "native", "no-op", "accepted and ignored on eager"),
+    _E("layers.dense / layers.dropout / layers.flatten / layers.batch_normalization / "
+       "layers.conv1d / layers.conv2d / layers.max_pooling1d / layers.max_pooling2d / "
+       "layers.average_pooling1d / layers.average_pooling2d / layers.Dense / layers.Layer / "
+       "layers.BatchNormalization / layers.Conv2D",
+       "shim", "shim",
+       "TF1 implementations from tf-keras (TF1 names, UPDATE_OPS, numerics); tf.keras "
+       "stays Keras 3"),
+    _E("nn.rnn_cell.BasicLSTMCell / nn.rnn_cell.LSTMCell / nn.rnn_cell.GRUCell / "
+       "nn.rnn_cell.BasicRNNCell / nn.rnn_cell.MultiRNNCell / nn.rnn_cell.DropoutWrapper / "
+       "nn.dynamic_rnn / nn.static_rnn / nn.bidirectional_dynamic_rnn", "shim", "shim",
+       "TF1 cells from tf-keras with TF1 variable names"),
+    _E("contrib.layers.xavier_initializer / contrib.layers.variance_scaling_initializer / "
+       "contrib.layers.l1_regularizer / contrib.layers.l2_regularizer / "
+       "contrib.layers.apply_regularization / contrib.layers.fully_connected / "
+       "contrib.layers.embed_sequence", "shim", "shim",
+       "TF1 names (`fully_connected/weights`, `EmbedSequence/embeddings`) and seeded values"),
+    _E("contrib.lookup.index_table_from_tensor / contrib.lookup.index_table_from_file / "
+       "contrib.lookup.index_to_string_table_from_tensor / contrib.lookup.HashTable / "
+       "contrib.lookup.KeyValueTensorInitializer", "native", "rewritten",
+       "TF's TF1 lookup implementations"),
+    _E("contrib.rnn.LSTMCell / contrib.rnn.GRUCell / contrib.rnn.MultiRNNCell / "
+       "contrib.rnn.static_rnn / contrib.framework.get_or_create_global_step", "shim", "shim",
+       "the cells above; anything else under contrib raises RemovedAPIError (an "
+       "AttributeError) naming the symbol and its TF2 replacement"),
     _E("disable_v2_behavior / disable_eager_execution / enable_eager_execution / "
        "disable_resource_variables", "no-op", "no-op",
        "the shim never changes process-wide TensorFlow state"),

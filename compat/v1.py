@@ -15,8 +15,8 @@ import sys
 
 import tensorflow as _tf
 
-from compat import _guard
-from compat._namespace import Namespace
+from compat import _guard, _legacy
+from compat._namespace import Lazy, Namespace
 from compat.session import InteractiveSession, Session
 
 _log = logging.getLogger("compat")
@@ -48,6 +48,11 @@ _overrides.update(Session=Session, InteractiveSession=InteractiveSession)
 
 _guard.install_operator_guards()
 
+# Removed or broken by Keras 3 in TF 2.21: TF1 implementations from tf-keras (loaded on
+# first use, without switching tf.keras), and the covered parts of tf.contrib.
+_overrides["layers"] = Lazy(_legacy.layers)
+_overrides["contrib"] = Lazy(_legacy.contrib)
+_overrides["nn"] = Namespace(_tf.compat.v1.nn, "compat.v1.nn", {"rnn_cell": Lazy(_legacy.rnn_cell)})
 _overrides["compat"] = Namespace(_tf.compat, "compat.v1.compat",
                                  {"v1": sys.modules[__name__], "v2": _tf.compat.v2})
 _namespace = Namespace(_tf.compat.v1, "compat.v1", _overrides)

@@ -220,3 +220,18 @@ def test_make_callable(model, backend):
     call = sess.make_callable([model["y"], model["z"]], feed_list=[model["x"]])
     y, z = call(X)
     np.testing.assert_array_equal(z, [6.0, 4.0])
+
+
+def test_target_op_downstream_of_a_stateful_cond_runs_it(backend):
+    """Running a stateless op (as a target) runs the stateful ops it depends on, as
+    batch-norm's UPDATE_OPS (an Identity after a cond that assigns) rely on."""
+    v = tf.Variable(0.0, name="counter")
+    flag = tf.placeholder(tf.bool, [])
+    out = tf.cond(flag, lambda: tf.assign_add(v, 1.0), lambda: tf.identity(v))
+    target = tf.identity(out).op
+    with tf.Session(backend=backend) as sess:
+        sess.run(v.initializer)
+        sess.run(target, {flag: True})
+        sess.run([target], {flag: True})
+        sess.run(target, {flag: False})
+        assert sess.run(v) == 2.0

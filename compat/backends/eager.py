@@ -320,7 +320,15 @@ class Runner:
             results = importer.import_graph_def(
                 graph_def, input_map=input_map, return_elements=fetch_names + target_names,
                 name="s")
-            return results[:len(fetch_names)]
+            outputs = list(results[:len(fetch_names)])
+            targets = results[len(fetch_names):]
+            if targets:
+                # Targets must run even when they are stateless ops downstream of
+                # stateful ones (e.g. the Identity after a batch-norm update's cond):
+                # tf.function keeps only outputs and its own stateful ops otherwise.
+                with ops.control_dependencies(targets):
+                    outputs.append(tf.constant(0, name="compat_targets_done"))
+            return outputs
 
         specs = [tf.TensorSpec(t.shape, t.dtype) for t in fed_tensors]
         function = tf.function(body, input_signature=specs, autograph=False)
@@ -424,7 +432,7 @@ class Runner:
         outputs = sig.call([feeds[r] for r in fed_refs])
         if sig.assigned:
             self._known_initialized.update(sig.assigned)
-        values = [o.numpy() for o in outputs] if sig.n_fetch else []
+        values = [o.numpy() for o in outputs[:sig.n_fetch]] if sig.n_fetch else []
         return handler.build_results(self, values)
 
     def list_devices(self):

@@ -1,0 +1,337 @@
+"""``tf.contrib`` for TF1 code: the pieces recommender code leaned on, with TF1's names
+and values, and a clear error (naming the TF2 replacement) for everything else.
+
+Covered: ``contrib.layers`` (xavier_initializer, variance_scaling_initializer,
+l1_regularizer, l2_regularizer, apply_regularization, fully_connected,
+embed_sequence), ``contrib.lookup`` (index_table_from_tensor,
+index_table_from_file, index_to_string_table_from_tensor,
+index_to_string_table_from_file, HashTable, KeyValueTensorInitializer),
+``contrib.rnn`` (the TF1 cells and wrappers, static_rnn, static_bidirectional_rnn)
+and ``contrib.framework`` (get_or_create_global_step, get_global_step).
+
+The initializers and layers are written here after TF 1.15's documented
+behaviour (the same random ops with the same arguments, so seeded values match
+TF1's); the lookup tables are TensorFlow's own TF1 implementations, still in
+TF 2.21; the RNN cells are tf-keras's TF1 implementations (see :mod:`compat._legacy`).
+"""
+
+import math
+import numbers
+import types
+
+import tensorflow as _tf
+from tensorflow.python.ops import lookup_ops as _lookup_ops
+
+from compat._guard import guard_callable as _guarded
+
+__all__ = ["RemovedAPIError", "namespace"]
+
+_v1 = _tf.compat.v1
+
+
+class RemovedAPIError(AttributeError):
+    """A ``tf.contrib`` symbol that TensorFlow 2 removed and the shim does not cover.
+
+    An ``AttributeError`` (so ``hasattr`` keeps working) whose message names the
+    symbol and its TF2 replacement.
+    """
+
+
+# Where each removed piece went (module or symbol -> replacement).
+REPLACEMENTS = {
+    "slim": "the tf-slim package (`pip install tf-slim`; `import tf_slim as slim`)",
+    "learn": "tf.keras (or tf.estimator on TensorFlow <= 2.15)",
+    "estimator": "tf.keras (tf.estimator was removed in TensorFlow 2.16)",
+    "metrics": "tf.compat.v1.metrics (streaming metrics) or tf.keras.metrics",
+    "losses": "tf.compat.v1.losses or tf.keras.losses",
+    "seq2seq": "tensorflow-addons' tfa.seq2seq (unmaintained) or keras-nlp",
+    "crf": "tensorflow-addons' tfa.text.crf_log_likelihood (unmaintained)",
+    "distributions": "tensorflow-probability (tfp.distributions)",
+    "bayesflow": "tensorflow-probability",
+    "opt": "tf.keras.optimizers or tensorflow-addons' tfa.optimizers",
+    "data": "tf.data",
+    "summary": "tf.summary (or tf.compat.v1.summary for TF1 summaries)",
+    "tpu": "tf.distribute.TPUStrategy",
+    "distribute": "tf.distribute",
+    "cudnn_rnn": "tf.keras.layers.LSTM / GRU (cuDNN kernels are chosen automatically)",
+    "keras": "tf.keras",
+    "nn": "tf.nn",
+    "image": "tf.image (or tensorflow-addons' tfa.image)",
+    "training": "tf.train / tf.data (HParams: keras-tuner or plain dicts)",
+    "factorization": "tf.compat.v1.train / custom code (no TF2 replacement)",
+    "quantize": "tensorflow-model-optimization (tfmot.quantization)",
+    "graph_editor": "no TF2 replacement (build the graph you need directly)",
+    "predictor": "tf.saved_model.load",
+    "tensorboard": "tf.summary / TensorBoard",
+    "layers.batch_norm": "tf.layers.batch_normalization (compat.v1) or "
+                         "tf.keras.layers.BatchNormalization",
+    "layers.conv2d": "tf.layers.conv2d (compat.v1) or tf.keras.layers.Conv2D",
+    "layers.dropout": "tf.layers.dropout (compat.v1) or tf.keras.layers.Dropout",
+    "layers.flatten": "tf.layers.flatten (compat.v1) or tf.keras.layers.Flatten",
+    "layers.max_pool2d": "tf.layers.max_pooling2d (compat.v1) or tf.keras.layers.MaxPool2D",
+    "layers.layer_norm": "tf.keras.layers.LayerNormalization",
+    "layers.optimize_loss": "an optimizer's minimize() (tf.compat.v1.train) ",
+    "layers.sparse_column_with_hash_bucket": "tf.feature_column / tf.keras preprocessing",
+    "layers.real_valued_column": "tf.feature_column.numeric_column",
+    "layers.embedding_column": "tf.feature_column.embedding_column",
+    "layers.summarize_activations": "tf.compat.v1.summary.histogram",
+    "framework.arg_scope": "tf_slim.arg_scope (`pip install tf-slim`)",
+    "framework.get_variables": "tf.compat.v1.get_collection(GLOBAL_VARIABLES, scope)",
+    "framework.get_variables_to_restore": "tf_slim.get_variables_to_restore",
+    "framework.assign_from_checkpoint_fn": "tf.compat.v1.train.Saver(...).restore",
+    "framework.model_variable": "tf.compat.v1.get_variable with "
+                                "collections=[GLOBAL_VARIABLES, MODEL_VARIABLES]",
+    "rnn.LayerNormBasicLSTMCell": "tensorflow-addons' tfa.rnn.LayerNormLSTMCell",
+    "rnn.AttentionCellWrapper": "tf.keras.layers.Attention",
+    "rnn.stack_bidirectional_dynamic_rnn": "tf.compat.v1.nn.bidirectional_dynamic_rnn "
+                                           "applied layer by layer",
+    "lookup.string_to_index_table_from_tensor": "contrib.lookup.index_table_from_tensor",
+    "lookup.MutableHashTable": "tf.lookup.experimental.MutableHashTable",
+}
+
+
+def _removed(path):
+    leaf = path.split(".", 1)[1] if "." in path else path
+    hint = REPLACEMENTS.get(leaf) or REPLACEMENTS.get(leaf.split(".")[0])
+    message = f"tf.{path} was removed with tf.contrib in TensorFlow 2 and is not covered " \
+              "by compat"
+    if hint:
+        message += f"; use {hint} instead"
+    message += ". Covered tf.contrib pieces: see `compat api-table`."
+    return RemovedAPIError(message)
+
+
+class ContribModule(types.ModuleType):
+    """A ``tf.contrib`` namespace: covered symbols, else :class:`RemovedAPIError`."""
+
+    def __init__(self, path, symbols, doc=None):
+        super().__init__(f"compat.v1.{path}", doc)
+        self.__dict__["_path"] = path
+        self.__dict__.update(symbols)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise _removed(f"{self.__dict__['_path']}.{name}")
+
+    def __dir__(self):
+        return sorted(k for k in self.__dict__ if not k.startswith("_"))
+
+    def __repr__(self):
+        return f"<compat namespace 'tf.{self.__dict__['_path']}'>"
+
+
+# --- contrib.layers ---------------------------------------------------------------
+def _fans(shape):
+    """TF1 contrib's fan computation (conv kernels multiply the receptive field in)."""
+    if shape:
+        fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1])
+        fan_out = float(shape[-1])
+    else:
+        fan_in = fan_out = 1.0
+    for dim in shape[:-2]:
+        fan_in *= float(dim)
+        fan_out *= float(dim)
+    return fan_in, fan_out
+
+
+def variance_scaling_initializer(factor=2.0, mode="FAN_IN", uniform=False, seed=None,
+                                 dtype=_tf.float32):
+    """TF1 ``tf.contrib.layers.variance_scaling_initializer`` (He init by default).
+
+    Uniform: U(-sqrt(3 * factor / n), +...); normal: truncated normal with
+    stddev sqrt(1.3 * factor / n), n chosen by `mode` (FAN_IN, FAN_OUT, FAN_AVG).
+    """
+    if not _tf.as_dtype(dtype).is_floating:
+        raise TypeError("Cannot create initializer for non-floating point type.")
+    if mode not in ("FAN_IN", "FAN_OUT", "FAN_AVG"):
+        raise TypeError(f"Unknown mode {mode} [FAN_IN, FAN_OUT, FAN_AVG]")
+
+    def _initializer(shape, dtype=dtype, partition_info=None):
+        if not _tf.as_dtype(dtype).is_floating:
+            raise TypeError("Cannot create initializer for non-floating point type.")
+        shape = [int(d) for d in _tf.TensorShape(shape).as_list()]
+        fan_in, fan_out = _fans(shape)
+        n = {"FAN_IN": fan_in, "FAN_OUT": fan_out, "FAN_AVG": (fan_in + fan_out) / 2.0}[mode]
+        if uniform:
+            limit = math.sqrt(3.0 * factor / n)
+            return _v1.random_uniform(shape, -limit, limit, dtype, seed=seed)
+        stddev = math.sqrt(1.3 * factor / n)
+        return _v1.truncated_normal(shape, 0.0, stddev, dtype, seed=seed)
+
+    return _guarded(_initializer)
+
+
+def xavier_initializer(uniform=True, seed=None, dtype=_tf.float32):
+    """TF1 ``tf.contrib.layers.xavier_initializer`` (Glorot; FAN_AVG, factor 1)."""
+    return variance_scaling_initializer(factor=1.0, mode="FAN_AVG", uniform=uniform,
+                                        seed=seed, dtype=dtype)
+
+
+def _check_scale(scale):
+    if isinstance(scale, numbers.Integral):
+        raise ValueError(f"scale cannot be an integer: {scale}")
+    if isinstance(scale, numbers.Real):
+        if scale < 0.0:
+            raise ValueError(f"Setting a scale less than 0 on a regularizer: {scale}")
+        if scale == 0.0:
+            return False
+    return True
+
+
+def l1_regularizer(scale, scope=None):
+    """TF1 ``tf.contrib.layers.l1_regularizer``: ``scale * sum(|w|)``; None at scale 0."""
+    if not _check_scale(scale):
+        return lambda _: None
+
+    def l1(weights):
+        with _v1.name_scope(scope, "l1_regularizer", [weights]) as name:
+            my_scale = _v1.convert_to_tensor(scale, dtype=weights.dtype.base_dtype,
+                                             name="scale")
+            return _v1.multiply(my_scale, _v1.reduce_sum(_v1.abs(weights)), name=name)
+
+    return _guarded(l1)
+
+
+def l2_regularizer(scale, scope=None):
+    """TF1 ``tf.contrib.layers.l2_regularizer``: ``scale * sum(w ** 2) / 2``."""
+    if not _check_scale(scale):
+        return lambda _: None
+
+    def l2(weights):
+        with _v1.name_scope(scope, "l2_regularizer", [weights]) as name:
+            my_scale = _v1.convert_to_tensor(scale, dtype=weights.dtype.base_dtype,
+                                             name="scale")
+            return _v1.multiply(my_scale, _v1.nn.l2_loss(weights), name=name)
+
+    return _guarded(l2)
+
+
+def apply_regularization(regularizer, weights_list=None):
+    """Sums `regularizer` over `weights_list` (default: the WEIGHTS collection) and adds
+    the sum to REGULARIZATION_LOSSES, as TF1 did."""
+    if not weights_list:
+        weights_list = _v1.get_collection(_v1.GraphKeys.WEIGHTS)
+    if not weights_list:
+        raise ValueError("No weights to regularize.")
+    with _v1.name_scope("get_regularization_penalty", values=weights_list) as scope:
+        penalties = [regularizer(w) for w in weights_list]
+        penalties = [p if p is not None else _v1.constant(0.0) for p in penalties]
+        for p in penalties:
+            if p.get_shape().ndims != 0:
+                raise ValueError(f"regularizer must return a scalar Tensor instead of a "
+                                 f"Tensor with rank {p.get_shape().ndims}.")
+        summed = _v1.add_n(penalties, name=scope)
+        _v1.add_to_collection(_v1.GraphKeys.REGULARIZATION_LOSSES, summed)
+        return summed
+
+
+def _add_to(collections, var, *defaults):
+    for key in list(defaults) + list(collections or []):
+        if var not in _v1.get_collection(key):
+            _v1.add_to_collection(key, var)
+
+
+def fully_connected(inputs, num_outputs, activation_fn=_tf.nn.relu, normalizer_fn=None,
+                    normalizer_params=None, weights_initializer=None,
+                    weights_regularizer=None, biases_initializer=_v1.zeros_initializer(),
+                    biases_regularizer=None, reuse=None, variables_collections=None,
+                    outputs_collections=None, trainable=True, scope=None):
+    """TF1 ``tf.contrib.layers.fully_connected``: variables ``<scope>/weights`` and
+    ``<scope>/biases`` (scope default ``fully_connected``), ReLU by default."""
+    if not isinstance(num_outputs, numbers.Integral) or isinstance(num_outputs, bool):
+        raise ValueError(f"num_outputs type should be one of (int, long), got "
+                         f"{type(num_outputs)}.")
+    if weights_initializer is None:
+        weights_initializer = xavier_initializer()
+    with _v1.variable_scope(scope, "fully_connected", [inputs], reuse=reuse) as sc:
+        inputs = _v1.convert_to_tensor(inputs)
+        in_dim = inputs.get_shape().with_rank_at_least(2)[-1]
+        if in_dim is None or getattr(in_dim, "value", in_dim) is None:
+            raise ValueError("The last dimension of the inputs to `fully_connected` "
+                             "should be defined. Found `None`.")
+        in_dim = int(in_dim)
+        dtype = inputs.dtype.base_dtype
+        weights = _v1.get_variable("weights", [in_dim, num_outputs], dtype=dtype,
+                                   initializer=weights_initializer,
+                                   regularizer=weights_regularizer, trainable=trainable)
+        _add_to(variables_collections, weights, _v1.GraphKeys.MODEL_VARIABLES,
+                _v1.GraphKeys.WEIGHTS)
+        rank = inputs.get_shape().ndims
+        if rank is not None and rank > 2:
+            outputs = _v1.tensordot(inputs, weights, [[rank - 1], [0]])
+        else:
+            outputs = _v1.matmul(inputs, weights)
+        if normalizer_fn is not None:
+            outputs = normalizer_fn(outputs, **(normalizer_params or {}))
+        elif biases_initializer is not None:
+            biases = _v1.get_variable("biases", [num_outputs], dtype=dtype,
+                                      initializer=biases_initializer,
+                                      regularizer=biases_regularizer, trainable=trainable)
+            _add_to(variables_collections, biases, _v1.GraphKeys.MODEL_VARIABLES,
+                    _v1.GraphKeys.BIASES)
+            outputs = _v1.nn.bias_add(outputs, biases)
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        for key in outputs_collections or []:
+            _v1.add_to_collection(key, outputs)
+        _v1.add_to_collection(sc.original_name_scope, outputs)
+        return outputs
+
+
+def embed_sequence(ids, vocab_size=None, embed_dim=None, unique=False, initializer=None,
+                   regularizer=None, trainable=True, scope=None, reuse=None):
+    """TF1 ``tf.contrib.layers.embed_sequence``: ``<scope>/embeddings`` [vocab, dim]
+    (scope default ``EmbedSequence``) looked up for `ids`."""
+    if not (reuse or (vocab_size and embed_dim)):
+        raise ValueError("Must specify vocab size and embedding dimension when not "
+                         "reusing. Got vocab_size=%s and embed_dim=%s" % (vocab_size, embed_dim))
+    with _v1.variable_scope(scope, "EmbedSequence", [ids], reuse=reuse):
+        shape = [vocab_size, embed_dim]
+        if reuse and (vocab_size is None or embed_dim is None):
+            shape = None
+        embeddings = _v1.get_variable("embeddings", shape=shape, initializer=initializer,
+                                      regularizer=regularizer, trainable=trainable)
+        _add_to(None, embeddings, _v1.GraphKeys.MODEL_VARIABLES)
+        if unique:
+            flat = _v1.reshape(ids, [-1])
+            uniq, idx = _v1.unique(flat)
+            looked = _v1.nn.embedding_lookup(embeddings, uniq)
+            out = _v1.gather(looked, idx)
+            return _v1.reshape(out, _v1.concat([_v1.shape(ids), [-1]], 0))
+        return _v1.nn.embedding_lookup(embeddings, ids)
+
+
+def namespace(legacy_rnn_cell):
+    """Builds ``tf.contrib`` (guard-free functions; the caller wraps them)."""
+    layers = ContribModule("contrib.layers", {
+        "xavier_initializer": xavier_initializer,
+        "xavier_initializer_conv2d": xavier_initializer,
+        "variance_scaling_initializer": variance_scaling_initializer,
+        "l1_regularizer": l1_regularizer,
+        "l2_regularizer": l2_regularizer,
+        "apply_regularization": apply_regularization,
+        "fully_connected": fully_connected,
+        "embed_sequence": embed_sequence,
+    })
+    lookup = ContribModule("contrib.lookup", {
+        "index_table_from_tensor": _lookup_ops.index_table_from_tensor,
+        "index_table_from_file": _lookup_ops.index_table_from_file,
+        "index_to_string_table_from_tensor": _lookup_ops.index_to_string_table_from_tensor,
+        "index_to_string_table_from_file": _lookup_ops.index_to_string_table_from_file,
+        "HashTable": _lookup_ops.HashTable,
+        "KeyValueTensorInitializer": _lookup_ops.KeyValueTensorInitializer,
+        "TextFileInitializer": _lookup_ops.TextFileInitializer,
+    })
+    rnn_symbols = {name: getattr(legacy_rnn_cell, name) for name in (
+        "RNNCell", "BasicRNNCell", "BasicLSTMCell", "LSTMCell", "GRUCell", "MultiRNNCell",
+        "DropoutWrapper", "ResidualWrapper", "DeviceWrapper", "LSTMStateTuple")}
+    rnn_symbols.update(static_rnn=_v1.nn.static_rnn,
+                       static_bidirectional_rnn=_v1.nn.static_bidirectional_rnn,
+                       static_state_saving_rnn=_v1.nn.static_state_saving_rnn)
+    rnn = ContribModule("contrib.rnn", rnn_symbols)
+    framework = ContribModule("contrib.framework", {
+        "get_or_create_global_step": _v1.train.get_or_create_global_step,
+        "get_global_step": _v1.train.get_global_step,
+    })
+    return {"layers": layers, "lookup": lookup, "rnn": rnn, "framework": framework}
