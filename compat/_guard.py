@@ -90,6 +90,8 @@ def unwrap(value):
 def _needs_wrap(value):
     if isinstance(value, (_RAW_VALUE_TYPES, GuardedObject, GuardedClass)):
         return False
+    if getattr(type(value), "__compat_guarded_instances__", False):
+        return True  # the shim's own TF1 builder classes (e.g. compat.checkpoint.Saver)
     module = type(value).__module__ or ""
     return module.startswith(("tensorflow", "keras", "tf_keras"))
 
@@ -255,7 +257,8 @@ def wrap_class(cls):
     if issubclass(cls, _RAW_CLASSES):
         return cls
     module = cls.__module__ or ""
-    if not module.startswith(("tensorflow", "keras", "tf_keras")):
+    if not module.startswith(("tensorflow", "keras", "tf_keras")) and not getattr(
+            cls, "__compat_guarded_instances__", False):
         return cls
     with _class_lock:
         proxy = _class_cache.get(cls)

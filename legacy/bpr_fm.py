@@ -5,7 +5,8 @@ each epoch the driver samples negatives in NumPy and re-initializes the iterator
 with them. User and item features live in the graph as constant tables.
 
 Variables (checkpoint names): ``weights`` [n_features], ``embeddings``
-[n_features, k], ``global_step``. (``embeddings`` clashes with the FM's on
+[n_features, k], ``user_mlp/{hidden,out}/{kernel,bias}`` (a ``tf.layers`` user tower),
+``global_step``. (``embeddings`` clashes with the FM's on
 purpose: the predictor loads both.)
 """
 
@@ -48,11 +49,34 @@ def tower(ids, vals, weights, embeddings):
     return tf.reduce_sum(v, axis=1), w, v
 
 
+class UserMLP(object):
+    """``u + dense(relu(dense(u)))`` with ``tf.layers.Dense`` (variables
+    ``user_mlp/hidden/{kernel,bias}``, ``user_mlp/out/{kernel,bias}``), shared by
+    every place that builds a user vector."""
+
+    def __init__(self, k, hidden=None):
+        self.hidden = tf.layers.Dense(hidden or k, activation=tf.nn.relu,
+                                      name="user_mlp/hidden")
+        self.out = tf.layers.Dense(k, kernel_initializer=tf.zeros_initializer(),
+                                   name="user_mlp/out")
+
+    def residual(self, u_vec):
+        return self.out(self.hidden(u_vec))
+
+    def __call__(self, u_vec):
+        return u_vec + self.residual(u_vec)
+
+    @staticmethod
+    def variable_names():
+        return ["user_mlp/hidden/kernel", "user_mlp/hidden/bias", "user_mlp/out/kernel",
+                "user_mlp/out/bias"]
+
+
 class BPRFM(object):
     """Ranking FM; score(u, i) = <user tower, item tower> + item-side FM terms."""
 
     def __init__(self, features, k=64, learning_rate=0.003, l2=1e-4, batch_size=1024,
-                 seed=42):
+                 seed=42, mlp_l2=1e-2):
         self.features = features
         self.batch_size = batch_size
         self.graph = tf.Graph()
@@ -84,14 +108,21 @@ class BPRFM(object):
                     tf.square(i_vec) - tf.reduce_sum(tf.square(i_v), axis=1), axis=1)
                 return tf.reduce_sum(user_vec * i_vec, axis=1) + i_lin + item_pair, i_v
 
+            # Deep user tower (2018 style: tf.layers): a residual MLP on the summed user
+            # features; the output layer starts at zero, so training starts as plain BPR-FM.
+            user_mlp = UserMLP(k)
             u_vec, _, u_v = tower(tf.gather(user_ids, users), tf.gather(user_vals, users),
                                   weights, embeddings)
+            u_delta = user_mlp.residual(u_vec)
+            u_vec = u_vec + u_delta
             s_pos, p_v = item_score(u_vec, pos)
             s_neg, n_v = item_score(u_vec, neg)
             self.bpr_loss = tf.reduce_mean(tf.nn.softplus(-(s_pos - s_neg)), name="bpr_loss")
             reg = l2 * (tf.reduce_sum(tf.square(u_v)) + tf.reduce_sum(tf.square(p_v))
                         + tf.reduce_sum(tf.square(n_v))) / tf.cast(tf.shape(users)[0],
                                                                    tf.float32)
+            # keep the tower close to plain BPR-FM: penalize the residual it adds
+            reg += mlp_l2 * tf.reduce_mean(tf.reduce_sum(tf.square(u_delta), axis=1))
             self.loss = tf.add(self.bpr_loss, reg, name="loss")
             self.train_op = tf.train.AdamOptimizer(learning_rate).minimize(
                 self.loss, global_step=self.global_step)
@@ -100,6 +131,7 @@ class BPRFM(object):
             self.score_users = tf.placeholder(tf.int32, [None], name="score_users")
             su_vec, _, _ = tower(tf.gather(user_ids, self.score_users),
                                  tf.gather(user_vals, self.score_users), weights, embeddings)
+            su_vec = user_mlp(su_vec)
             all_vec, all_lin, all_v = tower(item_ids, item_vals, weights, embeddings)
             all_pair = 0.5 * tf.reduce_sum(
                 tf.square(all_vec) - tf.reduce_sum(tf.square(all_v), axis=1), axis=1)

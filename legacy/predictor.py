@@ -12,6 +12,7 @@ inputs ``user_ids`` int64 [None] (raw ids) and ``k`` int32 []; outputs
 import numpy as np
 
 import compat.v1 as tf
+from legacy.bpr_fm import UserMLP
 
 __all__ = ["Predictor"]
 
@@ -48,6 +49,7 @@ class Predictor(object):
                                             initializer=tf.zeros_initializer())
                 k_emb = tf.get_variable("embeddings", [features.n_features, bpr_k],
                                         initializer=tf.zeros_initializer())
+                user_mlp = UserMLP(bpr_k)
             self.seen = tf.get_variable("seen", [n_users, n_items], trainable=False,
                                         initializer=tf.zeros_initializer())
             self.table = tf.lookup.StaticHashTable(
@@ -72,6 +74,8 @@ class Predictor(object):
                 tf.matmul(ru_vec, ri_vec, transpose_b=True), name="rating")
             # Ranking BPR-FM (user-only terms cancel in BPR and are left out, as in training).
             ku_vec, _, _ = _towers(u_ids, u_vals, k_weights, k_emb)
+            with tf.variable_scope("ranking"):  # the tower's variables: ranking/user_mlp/...
+                ku_vec = user_mlp(ku_vec)
             ki_vec, ki_lin, ki_pair = _towers(item_ids_t, item_vals_t, k_weights, k_emb)
             self.ranking = tf.add(tf.matmul(ku_vec, ki_vec, transpose_b=True),
                                   tf.expand_dims(ki_lin + ki_pair, 0), name="ranking")
@@ -83,7 +87,11 @@ class Predictor(object):
 
             self.rating_saver = tf.train.Saver(
                 {"bias": r_bias, "weights": r_weights, "embeddings": r_emb})
-            self.ranking_saver = tf.train.Saver({"weights": k_weights, "embeddings": k_emb})
+            by_name = {v.op.name: v for v in tf.global_variables()}
+            ranking_vars = {"weights": k_weights, "embeddings": k_emb}
+            ranking_vars.update({name: by_name["ranking/" + name]
+                                 for name in UserMLP.variable_names()})
+            self.ranking_saver = tf.train.Saver(ranking_vars)
             self.init = tf.global_variables_initializer()
             self.tables_init = tf.tables_initializer()
         self.sess = tf.Session(graph=self.graph)

@@ -274,3 +274,40 @@ def test_removed_contrib_symbols_name_their_replacement(path, hint):
     assert isinstance(info.value, AttributeError)
     assert not hasattr(obj, parts[-1])
 
+
+
+def _seeded_kernels(backend):
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(3)
+        x = tf.placeholder(tf.float32, [None, 6])
+        tf.layers.dense(x, 4)
+        seq = tf.placeholder(tf.float32, [None, 2, 3])
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.LSTMCell(2), seq, dtype=tf.float32)
+    with tf.Session(graph=graph, backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        return sess.run(["dense/kernel:0", "rnn/lstm_cell/kernel:0"])
+
+
+@pytest.fixture(scope="module")
+def graph_kernels():
+    return _seeded_kernels("graph")
+
+
+def test_default_initializers_follow_the_graph_seed_as_in_tf1(graph_kernels, backend):
+    """tf.set_random_seed makes tf.layers / cell initialization repeatable (TF1's
+    initializers), across graphs and backends."""
+    a, b = _seeded_kernels(backend), graph_kernels
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    limit = np.sqrt(6.0 / (6 + 4))  # glorot uniform
+    assert np.abs(a[0]).max() <= limit and np.abs(a[0]).std() > 0
+
+
+def test_tf2_keras2_initializers_unchanged_outside_tf1_graphs():
+    import tf_keras
+    from tf_keras.src import initializers as kinit
+
+    tf.layers.Dense  # loads the legacy layers
+    assert type(kinit.get("glorot_uniform")).__module__.startswith("tf_keras.src.initializers")
+    assert isinstance(kinit.get("glorot_uniform"), tf_keras.initializers.GlorotUniform)

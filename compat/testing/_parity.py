@@ -444,13 +444,13 @@ class _Check:
             init_feed = self.feed(self.spec.init_feed, 0) if self.spec.init_feed else None
             for sess in self.sessions.values():
                 sess.run(self.init_ops, init_feed)
-            if isinstance(self.init, Mapping):
-                for sess in self.sessions.values():
-                    self.load(sess, self.init)
-            elif self.init == "copy":
+            if isinstance(self.init, Mapping) or self.init == "copy":
                 start = self.read_vars(self.sessions[self.backends[0]])
                 for b in self.backends[1:]:
                     self.load(self.sessions[b], start)
+                if isinstance(self.init, Mapping):
+                    for sess in self.sessions.values():
+                        self.load(sess, self.init)
             elif self.init != "seed":
                 raise ValueError(f"init must be 'copy', 'seed' or a dict of values, "
                                  f"got {self.init!r}")
@@ -581,7 +581,8 @@ def assert_backends_agree(build, feeds=None, *, steps=0, backends=("graph", "eag
       variables: compare every global and local variable after each step.
       init: ``'copy'`` (initialize on the reference, copy values by name to the
         others), ``'seed'`` (each backend runs the initializers; tests seeded
-        initializers themselves) or a mapping variable name -> value.
+        initializers themselves) or a mapping variable name -> value (loaded on
+        every backend after the copy).
       round_trip: finally save each backend's variables with a ``Saver``,
         restore them on every other backend and compare (bit-exact).
       localize: on a difference, find the first op whose output differs.

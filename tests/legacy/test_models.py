@@ -79,17 +79,24 @@ def test_bpr_scores_match_numpy_reference(small, backend):
     d, fs = small
     bpr = _bpr(small, backend)
     bpr.fit(d.train_items_by_user(), epochs=1)
-    w, v = bpr.sess.run(["weights:0", "embeddings:0"])
+    w, v, w1, b1, w2, b2 = bpr.sess.run(
+        ["weights:0", "embeddings:0", "user_mlp/hidden/kernel:0", "user_mlp/hidden/bias:0",
+         "user_mlp/out/kernel:0", "user_mlp/out/bias:0"])
+    assert np.abs(w2).max() > 0  # the tf.layers tower trained
     scores = bpr.score([0, 7])
+    nu = fs.n_user_fields
     for row, u in zip(scores, [0, 7]):
         for i in (0, 5, 59):
             ids, vals = fs.encode([u], [i])
-            user_only = numpy_fm(ids[:, :fs.n_user_fields], vals[:, :fs.n_user_fields],
-                                 0.0, np.zeros_like(w), v)
-            full = numpy_fm(ids, vals, 0.0, w, v)
+            u_vec = vals[0, :nu] @ v[ids[0, :nu]]
+            u_vec = u_vec + np.maximum(u_vec @ w1 + b1, 0) @ w2 + b2   # residual MLP
+            item_v = v[ids[0, nu:]] * vals[0, nu:, None]
+            i_vec = item_v.sum(0)
+            i_lin = vals[0, nu:] @ w[ids[0, nu:]]
+            i_pair = 0.5 * (i_vec @ i_vec - (item_v ** 2).sum())
             # BPR drops terms that depend on the user alone (they cancel in s_pos - s_neg)
-            expected = full - user_only - vals[0, :fs.n_user_fields] @ w[ids[0, :fs.n_user_fields]]
-            np.testing.assert_allclose(row[i], expected[0], rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(row[i], u_vec @ i_vec + i_lin + i_pair,
+                                       rtol=1e-4, atol=1e-5)
 
 
 def test_bpr_training_lowers_loss_and_parity(small):
