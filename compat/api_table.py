@@ -34,12 +34,16 @@ ENTRIES = (
     _E("train.GradientDescentOptimizer / train.AdamOptimizer / train.AdagradOptimizer / "
        "train.MomentumOptimizer / train.RMSPropOptimizer / train.FtrlOptimizer",
        "native", "rewritten", "slots and global step live in session-owned eager variables"),
-    _E("train.Saver / train.latest_checkpoint / train.get_or_create_global_step", "native",
-       "rewritten",
+    _E("train.Saver", "shim", "shim",
+       "TF's Saver plus TF1's shape check (InvalidArgumentError, nothing restored), "
+       "missing keys listed, corrupt files named (DataLossError), crash-safe re-saves; "
        "checkpoints are interchangeable between backends"),
+    _E("train.latest_checkpoint / train.get_checkpoint_state / "
+       "train.get_or_create_global_step", "native", "rewritten", ""),
     _E("train.exponential_decay / train.piecewise_constant", "native", "rewritten", ""),
     _E("saved_model.builder.SavedModelBuilder / saved_model.simple_save", "native",
-       "rewritten", ""),
+       "rewritten", "exports load with plain TF2 tf.saved_model.load; identical signatures "
+       "from both backends; compat.saved_model.export_tf2 writes a native TF2 export"),
     _E("summary.scalar / summary.histogram / summary.merge_all / summary.FileWriter", "native",
        "rewritten", "summaries are fetched bytes"),
     _E("data.Dataset / data.make_one_shot_iterator / data.make_initializable_iterator", "native",
