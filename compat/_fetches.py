@@ -91,6 +91,11 @@ class FetchResolver:
             return self._resolve_leaf(fetches)
         if isinstance(fetches, ops.Operation):
             return fetches
+        if type(fetches) in (list, tuple) and all(
+                isinstance(f, ops.Operation) or (isinstance(f, tensor_lib.Tensor)
+                                                 and f.dtype != dtypes.resource)
+                for f in fetches):
+            return fetches  # the common training-loop case: nothing to rewrite
         flat = nest.flatten(fetches)
         changed = False
         out = []

@@ -96,6 +96,8 @@ class Saver(tf.compat.v1.train.Saver):
         if var_list is None:
             var_list = tf.compat.v1.global_variables() + tf.compat.v1.get_collection(
                 tf.compat.v1.GraphKeys.SAVEABLE_OBJECTS)
+        if isinstance(var_list, dict):
+            return dict(var_list)  # already {checkpoint key: variable}
         return saveable_object_util.op_list_to_dict(var_list)
 
     def _check_shapes(self, save_path):

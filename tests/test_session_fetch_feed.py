@@ -235,3 +235,40 @@ def test_target_op_downstream_of_a_stateful_cond_runs_it(backend):
         sess.run([target], {flag: True})
         sess.run(target, {flag: False})
         assert sess.run(v) == 2.0
+
+
+def test_repeated_runs_of_one_structure_keep_tf1_results_and_checks(backend):
+    """The eager backend's per-structure fast path must not change any result or check."""
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    n = tf.placeholder(tf.int32, [], name="n")
+    v = tf.Variable(1.0)
+    y = x * v
+    n2 = n * 2
+    bump = tf.assign_add(v, 1.0).op
+    nothing = tf.no_op()
+    data = np.ones((3, 2), np.float32)
+    with tf.Session(backend=backend) as sess:
+        sess.run(v.initializer)
+        fetch_list = [y, n2, y, nothing]  # an op fetch returns None
+        for i in range(3):
+            out = sess.run(fetch_list, {x: data, n: np.array(i, np.int32)})
+            assert out[1] == 2 * i and out[3] is None and np.array_equal(out[0], out[2])
+            sess.run(bump)
+        np.testing.assert_array_equal(out[0], data * 3.0)
+        assert sess.run((y, n2), {x: data, n: np.array(4, np.int32)})[1] == 8
+        assert isinstance(sess.run((y,), {x: data}), tuple)
+        assert set(sess.run({"y": y, "op": bump}, {x: data})) == {"y", "op"}
+        sess.run(v.assign(1.0))
+        # same structure, values that need conversion or fail the checks
+        np.testing.assert_array_equal(sess.run(fetch_list, {x: [[1, 2]], n: 0})[0],
+                                      [[1.0, 2.0]])
+        with pytest.raises(ValueError, match="Cannot feed value of shape"):
+            sess.run(fetch_list, {x: np.ones((2, 3), np.float32), n: np.array(0, np.int32)})
+        np.testing.assert_array_equal(
+            sess.run(fetch_list, {x: np.ones((1, 2), np.float64), n: np.array(0, np.int32)})[0],
+            [[1.0, 1.0]])
+        # a fed tensor that is also fetched returns the fed value
+        fed = np.full((1, 2), 3.0, np.float32)
+        for _ in range(2):
+            np.testing.assert_array_equal(sess.run([y, x], {x: fed})[1], fed)
+            np.testing.assert_array_equal(sess.run([y], {y: fed})[0], fed)

@@ -113,6 +113,102 @@ class _Signature:
         return call_flat(tensors, function.captured_inputs)
 
 
+def _is_element(x):
+    return isinstance(x, (tensor_lib.Tensor, ops.Operation))
+
+
+def _plan_key(fetches, feed_dict):
+    """A hashable key for the run's structure when it is a plain one (graph elements in
+    a list, tuple, dict or alone; tensor feed keys), else None (slow path)."""
+    kind = type(fetches)
+    if kind in (list, tuple):
+        if not all(_is_element(f) for f in fetches):
+            return None
+        fetch_key = (kind, tuple(map(id, fetches)))
+    elif kind is dict:
+        if not all(_is_element(f) for f in fetches.values()):
+            return None
+        fetch_key = (dict, tuple((k, id(v)) for k, v in fetches.items()))
+    elif _is_element(fetches):
+        fetch_key = id(fetches)
+    else:
+        return None
+    if not feed_dict:
+        return fetch_key, ()
+    if type(feed_dict) is not dict or not all(
+            isinstance(k, tensor_lib.Tensor) for k in feed_dict):
+        return None
+    return fetch_key, tuple(map(id, feed_dict))
+
+
+class _Plan:
+    """A compiled run for one plain fetch/feed structure: skips fetch-handler building,
+    feed expansion and sorting on later runs with the same structure."""
+
+    __slots__ = ("sig", "order", "dtypes", "shapes", "build")
+
+    @classmethod
+    def make(cls, sig, fetches, feed_dict, fed_refs, fetch_tensors, feeds):
+        fetched_names = [t.name for t in fetch_tensors]
+        if any(t.ref() in feeds for t in _leaves(fetches) if isinstance(t, tensor_lib.Tensor)):
+            return None  # a fetched tensor is also fed: the general path handles it
+        plan = cls()
+        plan.sig = sig
+        keys = list(feed_dict or ())
+        position = {r.deref().name: i for i, r in enumerate(fed_refs)}
+        if len(keys) != len(position) or any(k.name not in position for k in keys):
+            return None
+        plan.order = [0] * len(keys)
+        for j, key in enumerate(keys):
+            plan.order[position[key.name]] = j
+        plan.dtypes = [np.dtype(r.deref().dtype.as_numpy_dtype) for r in fed_refs]
+        plan.shapes = [r.deref().shape.as_list() if r.deref().shape.rank is not None else None
+                       for r in fed_refs]
+        index = {name: i for i, name in enumerate(fetched_names)}
+        kind = type(fetches)
+
+        def pick(f):
+            return None if isinstance(f, ops.Operation) else index[f.name]
+
+        if kind in (list, tuple):
+            picks = [pick(f) for f in fetches]
+            plan.build = (lambda v, p=picks, k=kind: k(None if i is None else v[i] for i in p))
+        elif kind is dict:
+            picks = [(k, pick(f)) for k, f in fetches.items()]
+            plan.build = lambda v, p=picks: {k: (None if i is None else v[i]) for k, i in p}
+        else:
+            i = pick(fetches)
+            plan.build = (lambda v: None) if i is None else (lambda v, i=i: v[i])
+        return plan
+
+    def feed_values(self, feed_dict):
+        """Feed values in signature order, or None when one needs the full checks
+        (not an ndarray of the placeholder's dtype and a compatible shape)."""
+        if not feed_dict:
+            return []
+        given = list(feed_dict.values())
+        out = []
+        for slot, j in enumerate(self.order):
+            value = given[j]
+            if type(value) is not np.ndarray or value.dtype != self.dtypes[slot]:
+                return None
+            shape = self.shapes[slot]
+            if shape is not None:
+                if value.ndim != len(shape) or any(
+                        d is not None and d != n for d, n in zip(shape, value.shape)):
+                    return None
+            out.append(value)
+        return out
+
+
+def _leaves(fetches):
+    if isinstance(fetches, dict):
+        return list(fetches.values())
+    if isinstance(fetches, (list, tuple)):
+        return list(fetches)
+    return [fetches]
+
+
 class Runner:
     """Executes a TF1 graph with TF2 concrete functions and eager state."""
 
@@ -129,6 +225,7 @@ class Runner:
         self._variables = {}      # op name -> eager variable
         self._resources = {}      # op name -> (eager handle tensor, keepalive)
         self._signatures = {}
+        self._plans = {}          # fast path: fetch/feed structure -> _Plan
         self._graph_def = None
         self._graph_def_version = -1
         self._known_initialized = set()
@@ -408,11 +505,30 @@ class Runner:
         return feeds
 
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        plan_key = _plan_key(fetches, feed_dict)
+        if plan_key is not None:
+            plan = self._plans.get(plan_key)
+            if plan is not None:
+                values = plan.feed_values(feed_dict)
+                if values is not None:
+                    if not context.executing_eagerly():
+                        with context.eager_mode():
+                            return self._run_plan(plan, values)
+                    return self._run_plan(plan, values)
         if not context.executing_eagerly():
             # Inside `with sess:` or a graph's as_default(): execute eagerly anyway.
             with context.eager_mode():
                 return self._run(fetches, feed_dict)
         return self._run(fetches, feed_dict)
+
+    def _run_plan(self, plan, values):
+        sig = plan.sig
+        if sig.must_be_initialized:
+            self._check_initialized(sig)
+        outputs = sig.call(values)
+        if sig.assigned:
+            self._known_initialized.update(sig.assigned)
+        return plan.build([o.numpy() for o in outputs[:sig.n_fetch]])
 
     def _run(self, fetches, feed_dict):
         if self.graph.version == 0:
@@ -427,6 +543,12 @@ class Runner:
         fed_refs = sorted(feeds, key=lambda r: r.deref().name)
         fed_tensors = [r.deref() for r in fed_refs]
         sig = self._signature(fed_tensors, fetch_tensors, target_ops)
+        plan_key = _plan_key(fetches, feed_dict)
+        if plan_key is not None and plan_key not in self._plans:
+            plan = _Plan.make(sig, fetches, feed_dict, fed_refs, fetch_tensors, feeds)
+            if plan is not None:
+                with self._lock:
+                    self._plans[plan_key] = plan
         if sig.must_be_initialized:
             self._check_initialized(sig)
         outputs = sig.call([feeds[r] for r in fed_refs])
@@ -441,5 +563,6 @@ class Runner:
     def close(self):
         with self._lock:
             self._signatures.clear()
+            self._plans.clear()
             self._resources.clear()
             self._variables.clear()

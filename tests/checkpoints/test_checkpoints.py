@@ -284,3 +284,22 @@ def test_converter_errors_name_what_is_missing(tmp_path):
         checkpoint.object_to_name(legacy, {"x": "m/w"}, str(tmp_path / "n"))
     with pytest.raises(tf.errors.NotFoundError, match="No checkpoint at"):
         checkpoint.read_checkpoint(str(tmp_path / "absent"))
+
+
+def test_dict_var_list_shape_check_and_restore(backend, tmp_path):
+    graph, w, b, step, bump = model((3, 2))
+    with graph.as_default():
+        saver = tf.train.Saver({"kernel": w})
+    sess = session(graph, backend)
+    path = saver.save(sess, str(tmp_path / "ckpt"))
+    graph2, w2, *_ = model((3, 2), scope="other")
+    with graph2.as_default():
+        ok = tf.train.Saver({"kernel": w2})
+    sess2 = session(graph2, backend)
+    ok.restore(sess2, path)
+    np.testing.assert_array_equal(sess2.run(w2), sess.run(w))
+    graph3, w3, *_ = model((2, 2), scope="third")
+    with graph3.as_default():
+        bad = tf.train.Saver({"kernel": w3})
+    with pytest.raises(tf.errors.InvalidArgumentError, match="variable 'kernel'"):
+        bad.restore(session(graph3, backend), path)
