@@ -1,10 +1,11 @@
 """Step-time ratios in one process: shim (graph, eager) vs a raw v1 Session vs native TF2.
 
-    python -m benchmarks.bench_steps [--rounds 7] [--steps 30]
+    python -m benchmarks.bench_steps [--rounds 25] [--steps 12]
 
 Same graph for the raw Session and the shim; native TF2 is the same FM written with
 tf.Variable + tf.function + GradientTape + Keras Adam. Variants run interleaved, round
-by round; the table reports medians of per-round mean step times and their ratios.
+by round (order alternating); the table reports the median of per-round paired ratios
+with their interquartile range.
 """
 
 import argparse
@@ -120,14 +121,24 @@ def measure(runners, rounds, steps):
             for _ in range(steps):
                 fn()
             samples[name].append((time.perf_counter() - t) / steps)
-    return {name: statistics.median(v) for name, v in samples.items()}
+    return samples
+
+
+def paired(samples, name, base):
+    """Median and quartiles of per-round ratios (each round pairs the two variants
+    under the same machine load, which removes most drift between rounds)."""
+    ratios = sorted(a / b for a, b in zip(samples[name], samples[base]))
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    return statistics.median(ratios), q[0], q[2]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--steps", type=int, default=12)
     args = parser.parse_args(argv)
+    # BPR-FM re-initializes its iterator every 4 steps: keep rounds comparable
+    args.steps = max(4, -(-args.steps // 4) * 4)
     data = data_lib.synthetic()
     features = data_lib.FeatureSpace(data)
     rows = []
@@ -136,18 +147,25 @@ def main(argv=None):
              ("BPR-FM step, batch 1024", lambda: _bpr_runners(data, features, 1024))]
     for label, build in cases:
         runners, trace = build()
-        med = measure(runners, args.rounds, args.steps)
-        raw = med["raw-v1"]
-        native = med.get("native-tf2")
-        rows.append((label, raw * 1e3, med["shim-graph"] / raw, med["shim-eager"] / raw,
-                     (med["shim-eager"] / native) if native else None,
+        samples = measure(runners, args.rounds, args.steps)
+        raw = statistics.median(samples["raw-v1"])
+        native = paired(samples, "shim-eager", "native-tf2") \
+            if "native-tf2" in samples else None
+        rows.append((label, raw * 1e3, paired(samples, "shim-graph", "raw-v1"),
+                     paired(samples, "shim-eager", "raw-v1"), native,
                      trace["graph"] * 1e3, trace["eager"] * 1e3))
+
+    def cell(r):
+        return f"{r[0]:.3f} ({r[1]:.2f}-{r[2]:.2f})"
+
+    print(f"Median of {args.rounds} paired rounds of {args.steps} steps (interquartile range).")
     print("| case | raw v1 step (ms) | shim-graph / raw | shim-eager / raw | "
           "shim-eager / native TF2 | first call graph (ms) | first call eager (ms) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for label, raw_ms, g, e, n, tg, te in rows:
-        n_cell = f"{n:.2f}" if n is not None else "n/a"
-        print(f"| {label} | {raw_ms:.2f} | {g:.3f} | {e:.3f} | {n_cell} | {tg:.0f} | {te:.0f} |")
+        n_cell = cell(n) if n is not None else "n/a"
+        print(f"| {label} | {raw_ms:.2f} | {cell(g)} | {cell(e)} | {n_cell} | {tg:.0f} | "
+              f"{te:.0f} |")
 
 
 if __name__ == "__main__":

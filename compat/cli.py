@@ -1,4 +1,4 @@
-"""The ``compat`` command line: ``compat backend``, ``compat api-table``."""
+"""The ``compat`` command line: ``backend``, ``api-table``, ``report``, ``migrate``."""
 
 import argparse
 import json
@@ -23,6 +23,34 @@ def _cmd_api_table(args):
     return 0
 
 
+def _cmd_report(args):
+    from compat import tools
+    fmt = "json" if args.json else "markdown" if args.markdown else "text"
+    print(tools.format_report(tools.report(args.path), fmt))
+    return 0
+
+
+def _cmd_migrate(args):
+    from compat import tools
+    results = tools.migrate(args.path, write=not args.diff)
+    changed = [m for m in results if m.changed]
+    for m in results:
+        if args.diff and m.changed:
+            sys.stdout.write(m.diff())
+    verb = "would rewrite" if args.diff else "rewrote"
+    print(f"compat migrate: {verb} {len(changed)} of {len(results)} file(s)",
+          file=sys.stderr if args.diff else sys.stdout)
+    for m in changed:
+        for edit in m.edits:
+            print(f"  {m.path}: {edit}", file=sys.stderr if args.diff else sys.stdout)
+    todo = [(m.path, line, reason) for m in results for line, reason in m.not_rewritten]
+    if todo:
+        print(f"Not rewritten ({len(todo)}):", file=sys.stderr)
+        for path, line, reason in todo:
+            print(f"  {path}:{line}: {reason}", file=sys.stderr)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="compat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -32,9 +60,25 @@ def main(argv=None):
     p = sub.add_parser("api-table", help="print the supported-API table")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_api_table)
+    p = sub.add_parser("report", help="TF1 symbols each module uses, their support on "
+                                      "each backend, configured backend, ported or not")
+    p.add_argument("path")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true")
+    g.add_argument("--markdown", action="store_true")
+    p.set_defaults(func=_cmd_report)
+    p = sub.add_parser("migrate", help="rewrite TensorFlow imports to `import compat.v1 "
+                                       "as tf` (idempotent)")
+    p.add_argument("path")
+    p.add_argument("--diff", action="store_true",
+                   help="print the changes as a unified diff; write nothing")
+    p.set_defaults(func=_cmd_migrate)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except FileNotFoundError as e:
+        print(f"compat: error: {e}", file=sys.stderr)
+        return 2
     except ValueError as e:
         print(f"compat: error: {e}", file=sys.stderr)
         return 2

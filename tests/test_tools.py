@@ -1,0 +1,168 @@
+"""compat report and compat migrate on fixture projects (static: user code never runs)."""
+
+import json
+import os
+import runpy
+import textwrap
+
+import numpy as np
+import pytest
+
+from compat import cli, tools
+
+MODEL_2018 = '''\
+# A 2018 model file
+import numpy as np
+import tensorflow as tf  # the TF1 API
+tf.disable_v2_behavior()
+
+
+def build():
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    h = tf.layers.dense(x, 3, name="fc")   # dense
+    loss = tf.reduce_sum(tf.square(h))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return x, loss, train
+
+
+def main(backend):
+    x, loss, train = build()
+    with tf.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        before = sess.run(loss, {x: np.ones((2, 2))})
+        sess.run(train, {x: np.ones((2, 2))})
+        return before, sess.run(loss, {x: np.ones((2, 2))})
+'''
+
+V1_STYLE = '''\
+import tensorflow.compat.v1 as tf
+from tensorflow.compat import v1 as tfv1
+from tensorflow import keras
+if True:
+    tf.disable_eager_execution()
+tf.compat.v1.disable_v2_behavior()  # keep me
+x = tf.placeholder(tf.float32)
+y = tf.contrib.slim.conv2d
+'''
+
+
+@pytest.fixture
+def project(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "model.py").write_text(MODEL_2018)
+    (pkg / "v1style.py").write_text(V1_STYLE)
+    (pkg / "broken.py").write_text("def broken(:\n    pass\n")
+    (pkg / "star.py").write_text("from tensorflow import *\n")
+    (pkg / "plain.py").write_text("import os\n")
+    (pkg / "ported").mkdir()
+    (pkg / "ported" / "model.py").write_text("import tensorflow as tf\n")
+    return pkg
+
+
+def by_module(reports):
+    return {r.module: r for r in reports}
+
+
+def test_report_lists_symbols_support_backend_and_ported(project, monkeypatch):
+    monkeypatch.setenv("COMPAT_MODULES", "pkg.model=eager")
+    from compat import _config
+    _config.reload_config()
+    try:
+        reports = by_module(tools.report(str(project)))
+    finally:
+        monkeypatch.delenv("COMPAT_MODULES")
+        _config.reload_config()
+    model = reports["pkg.model"]
+    symbols = {s["symbol"]: s for s in model.symbols}
+    assert {"placeholder", "layers.dense", "train.GradientDescentOptimizer", "Session",
+            "disable_v2_behavior", "global_variables_initializer"} <= set(symbols)
+    assert symbols["layers.dense"]["graph"] == "shim"
+    assert symbols["train.GradientDescentOptimizer"]["eager"] == "rewritten"
+    assert symbols["placeholder"]["line"] == 8
+    assert model.backend == "eager" and "module table" in model.backend_source
+    assert model.ported.endswith(os.path.join("ported", "model.py"))
+    v1 = {s["symbol"]: s for s in reports["pkg.v1style"].symbols}
+    assert v1["contrib.slim.conv2d"]["eager"] == "missing"
+    assert "tf-slim" in v1["contrib.slim.conv2d"]["note"]
+    assert "compat" not in v1
+    assert reports["pkg.broken"].error.startswith("syntax error at line 1")
+    assert reports["pkg.star"].star_imports == [1]
+    assert not reports["pkg.plain"].uses_tf1 and reports["pkg.plain"].ported == ""
+
+
+def test_report_formats(project, capsys):
+    assert cli.main(["report", str(project)]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0].split() == ["module", "TF1", "symbol", "graph/eager",
+                                            "backend", "ported", "notes"]
+    assert "star import at line 1" in text and "syntax error at line 1" in text
+    assert "need attention: pkg.broken, pkg.star, pkg.v1style" in text
+    assert cli.main(["report", str(project), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {d["module"] for d in data} >= {"pkg.model", "pkg.broken", "pkg.star"}
+    assert cli.main(["report", str(project), "--markdown"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("| module | TF1 symbol |") and "| pkg.model | `layers.dense` |" in md
+    assert cli.main(["report", str(project / "absent")]) == 2
+
+
+def test_migrate_rewrites_imports_keeps_comments_and_is_idempotent(project, capsys):
+    assert cli.main(["migrate", str(project)]) == 0
+    out = capsys.readouterr()
+    model = (project / "model.py").read_text()
+    assert model == MODEL_2018.replace(
+        "import tensorflow as tf  # the TF1 API\ntf.disable_v2_behavior()\n",
+        "import compat.v1 as tf  # the TF1 API\n")
+    v1 = (project / "v1style.py").read_text()
+    assert v1 == textwrap.dedent('''\
+        import compat.v1 as tf
+        import compat.v1 as tfv1
+        from tensorflow import keras
+        if True:
+            pass
+        # keep me
+        x = tf.placeholder(tf.float32)
+        y = tf.contrib.slim.conv2d
+        ''')
+    assert "rewrote 3 of 7 file(s)" in out.out  # model, v1style, ported/model
+    assert "broken.py:1: syntax error" in out.err
+    assert "star.py:1: from tensorflow import *: star import" in out.err
+    assert "v1style.py:3: from tensorflow import keras: left as is" in out.err
+    assert (project / "broken.py").read_text() == "def broken(:\n    pass\n"
+    # idempotent: a second run changes nothing
+    again = tools.migrate(str(project))
+    assert not any(m.changed for m in again)
+
+
+def test_migrate_diff_writes_nothing(project, capsys):
+    before = {p.name: p.read_text() for p in project.glob("*.py")}
+    assert cli.main(["migrate", str(project), "--diff"]) == 0
+    out = capsys.readouterr()
+    assert "-import tensorflow as tf  # the TF1 API" in out.out
+    assert "+import compat.v1 as tf  # the TF1 API" in out.out
+    assert "would rewrite 3 of 7" in out.err
+    assert {p.name: p.read_text() for p in project.glob("*.py")} == before
+
+
+def test_migrate_leaves_what_it_cannot_rewrite(tmp_path):
+    f = tmp_path / "odd.py"
+    src = "import os, tensorflow as tf\nimport tensorflow\nx = 1; tf.disable_v2_behavior()\n"
+    f.write_text(src)
+    [m] = tools.migrate(str(f))
+    assert not m.changed and f.read_text() == src
+    reasons = " ".join(r for _, r in m.not_rewritten)
+    assert "split the import" in reasons and "without an alias" in reasons
+    assert "shares its line" in reasons
+
+
+@pytest.mark.parametrize("backend", ["graph", "eager"])
+def test_migrated_2018_file_runs_on_both_backends(tmp_path, backend):
+    f = tmp_path / "model2018.py"
+    f.write_text(MODEL_2018)
+    tools.migrate(str(f))
+    import compat.v1 as tf
+    with tf.Graph().as_default():
+        before, after = runpy.run_path(str(f))["main"](backend)
+    assert np.isfinite(before) and after < before
