@@ -103,6 +103,8 @@ def _project_config():
         if "backend" in section:
             settings["backend"] = validate_backend(
                 section["backend"], f"[compat] backend in {path}")
+        if "ported" in section:  # module -> its native TF2 port (compat report)
+            settings["ported"] = section["ported"]
     _config_cache[path] = (stamp, table, settings)
     return table, settings
 

@@ -25,7 +25,7 @@ from tensorflow.python.training import checkpoint_management
 from tensorflow.python.training.saving import saveable_object_util
 
 __all__ = ["Saver", "checkpoint_files", "name_to_object", "object_to_name",
-           "read_checkpoint", "session_checkpoint"]
+           "read_checkpoint", "session_checkpoint", "write_name_based"]
 
 _BACKUP_SUFFIX = ".compat-prev"
 
@@ -283,11 +283,17 @@ def object_to_name(ckpt_prefix, name_map, out_prefix):
                             f"{key!r}); object keys: "
                             f"{sorted(k for k in keys if k.endswith('VARIABLE_VALUE'))}")
         values[name] = reader.get_tensor(key)
+    return write_name_based(values, out_prefix)
+
+
+def write_name_based(values, out_prefix):
+    """Writes ``{TF1 name: value}`` as a name-based checkpoint a TF1 ``Saver``
+    restores (the SaveV2 kernel a Saver runs, without a session). Returns the prefix."""
     names = sorted(values)
     directory = os.path.dirname(out_prefix)
     if directory:
         os.makedirs(directory, exist_ok=True)
-    with tf.init_scope():  # the same SaveV2 kernel a Saver runs, without a session
+    with tf.init_scope():
         tf.raw_ops.SaveV2(prefix=out_prefix, tensor_names=names,
                           shape_and_slices=[""] * len(names),
                           tensors=[tf.constant(values[n]) for n in names])

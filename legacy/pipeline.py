@@ -2,7 +2,11 @@
 the predictor.
 
     python -m legacy.pipeline [--data DIR] [--backend graph|eager] [--out DIR]
-                              [--epochs N] [--metrics-json PATH]
+                              [--epochs N] [--metrics-json PATH] [--ported fm]
+
+``--ported`` (or ``COMPAT_PORTED``) swaps modules for their native TF2 ports in
+``ported/``; the others stay legacy TF1 code on the shim, and checkpoints flow
+between them (e.g. the legacy predictor serves a ported FM's checkpoint).
 """
 
 import argparse
@@ -46,8 +50,34 @@ def _progress(total, desc, enabled):
     return tqdm(total=total, desc=desc, disable=not enabled, leave=False, unit="step")
 
 
-def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, **overrides):
+# module -> its native TF2 port (modules not listed are not ported yet)
+PORTS = {"fm": "ported.fm.FactorizationMachine"}
+MODULES = ("fm", "bpr_fm", "predictor")
+
+
+def parse_ported(text):
+    """'fm,bpr_fm' -> ('fm', ...); unknown or not-yet-ported names raise ValueError."""
+    names = tuple(n.strip() for n in (text or "").split(",") if n.strip())
+    for n in names:
+        if n not in MODULES:
+            raise ValueError(f"--ported: unknown module {n!r}; modules: {', '.join(MODULES)}")
+        if n not in PORTS:
+            raise ValueError(f"--ported: {n!r} has no TF2 port yet; ported modules: "
+                             f"{', '.join(PORTS)}")
+    return names
+
+
+def _fm_class(ported):
+    if "fm" in ported:
+        from ported.fm import FactorizationMachine as Ported
+        return Ported
+    return FactorizationMachine
+
+
+def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, ported=(),
+        **overrides):
     """Runs the whole job; returns the metrics dict."""
+    ported = parse_ported(",".join(ported)) if ported else ()
     cfg = dict(DEFAULTS)
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     if epochs is not None:
@@ -65,7 +95,7 @@ def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, 
         train_by_user = data.train_items_by_user()
         test_by_user = data.test_items_by_user()
 
-        fm = FactorizationMachine(features.n_features, features.n_fields, k=cfg["fm_k"],
+        fm = _fm_class(ported)(features.n_features, features.n_fields, k=cfg["fm_k"],
                                   learning_rate=cfg["fm_lr"], l2=cfg["fm_l2"],
                                   global_mean=float(data.train[:, 2].mean()), seed=cfg["seed"],
                                   logdir=os.path.join(out_dir, "fm_logs"))
@@ -119,6 +149,7 @@ def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, 
     result = {
         "data": data.name,
         "backend": resolved,
+        "ported": list(ported),
         "fm_rmse": fm_rmse,
         "bpr_auc": bpr_report["auc"],
         "bpr_recall_at_10": bpr_report["recall_at_10"],
@@ -142,7 +173,10 @@ def format_table(result):
     lines = ["| system | RMSE | AUC | Recall@10 | NDCG@10 |", "| --- | --- | --- | --- | --- |"]
     for name, r, auc, rec, ndcg in COMPARISON:
         lines.append(f"| {name} | {cell(r)} | {cell(auc)} | {cell(rec)} | {cell(ndcg)} |")
-    lines.append(f"| **legacy FM / BPR-FM / predictor ({result['backend']})** | "
+    label = "legacy FM / BPR-FM / predictor"
+    if result.get("ported"):
+        label += f", ported: {', '.join(result['ported'])}"
+    lines.append(f"| **{label} ({result['backend']})** | "
                  f"**{result['fm_rmse']:.3f}** | **{result['bpr_auc']:.3f}** | "
                  f"**{result['rec_recall_at_10']:.3f}** | **{result['rec_ndcg_at_10']:.3f}** |")
     return "\n".join(lines)
@@ -159,6 +193,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="epochs for both models")
     parser.add_argument("--metrics-json", help="write the metrics as JSON here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--ported", default=os.environ.get("COMPAT_PORTED", ""),
+                        help="comma-separated modules to run as native TF2 ports "
+                             f"(available: {', '.join(PORTS)}; default: $COMPAT_PORTED)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -166,8 +203,9 @@ def main(argv=None):
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
     try:
+        ported = parse_ported(args.ported)
         result = run(args.data, args.out, args.epochs, args.backend,
-                     progress=not args.no_progress and sys.stderr.isatty())
+                     progress=not args.no_progress and sys.stderr.isatty(), ported=ported)
     except (FileNotFoundError, ValueError) as e:
         print(f"legacy.pipeline: error: {e}", file=sys.stderr)
         return 2

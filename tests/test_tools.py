@@ -166,3 +166,17 @@ def test_migrated_2018_file_runs_on_both_backends(tmp_path, backend):
     with tf.Graph().as_default():
         before, after = runpy.run_path(str(f))["main"](backend)
     assert np.isfinite(before) and after < before
+
+
+def test_report_reads_ported_table_from_setup_cfg(project, tmp_path, monkeypatch):
+    cfg = tmp_path / "setup.cfg"
+    cfg.write_text("[compat]\nported = pkg.v1style=pkg.v1style_tf2\n")
+    monkeypatch.setenv("COMPAT_CONFIG", str(cfg))
+    from compat import _config
+    _config.reload_config()
+    try:
+        reports = by_module(tools.report(str(project)))
+    finally:
+        monkeypatch.delenv("COMPAT_CONFIG")
+        _config.reload_config()
+    assert reports["pkg.v1style"].ported == "pkg.v1style_tf2"

@@ -1,0 +1,1 @@
+"""Native TF2 ports of the legacy modules (kept beside `legacy/` until retired)."""
