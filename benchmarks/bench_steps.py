@@ -1,11 +1,12 @@
 """Step-time ratios in one process: shim (graph, eager) vs a raw v1 Session vs native TF2.
 
-    python -m benchmarks.bench_steps [--rounds 25] [--steps 12]
+    python -m benchmarks.bench_steps [--rounds 400] [--steps 1]
 
 Same graph for the raw Session and the shim; native TF2 is the same FM written with
 tf.Variable + tf.function + GradientTape + Keras Adam. Variants run interleaved, round
-by round (order alternating); the table reports the median of per-round paired ratios
-with their interquartile range.
+by round (order alternating; by default a round is one step of each variant, so paired
+samples share the machine's load); the table reports the median of per-round paired
+ratios with their interquartile range.
 """
 
 import argparse
@@ -134,11 +135,14 @@ def paired(samples, name, base):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=25)
-    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--rounds", type=int, default=400)
+    parser.add_argument("--steps", type=int, default=1)
     args = parser.parse_args(argv)
-    # BPR-FM re-initializes its iterator every 4 steps: keep rounds comparable
-    args.steps = max(4, -(-args.steps // 4) * 4)
+    # BPR-FM re-initializes its iterator every 4 steps: with several steps per round,
+    # keep every round's share of re-initializations equal (one step per round keeps
+    # all variants in the same phase anyway)
+    if args.steps > 1:
+        args.steps = -(-args.steps // 4) * 4
     data = data_lib.synthetic()
     features = data_lib.FeatureSpace(data)
     rows = []

@@ -233,7 +233,10 @@ class GuardedClass:
         return issubclass(unwrap(cls), self.__wrapped__)
 
     def __mro_entries__(self, bases):
-        return (self.__wrapped__,)
+        # `class MyLayer(tf.layers.Layer)`: the user's class derives from a generated
+        # subclass whose methods run in TF1's default graph when called eagerly, so
+        # module-level use of user subclasses works like the shim's own classes.
+        return (guarded_base(self.__wrapped__),)
 
     def __eq__(self, other):
         return unwrap(other) is self.__wrapped__
@@ -250,6 +253,34 @@ class GuardedClass:
 
 _class_cache = {}
 _class_lock = threading.Lock()
+
+
+_base_cache = {}
+
+
+def guarded_base(cls):
+    """The base class given to user subclasses of a shim class (``class
+    MyLayer(tf.layers.Layer)``): a subclass of `cls` whose metaclass builds
+    instances inside TF1's default graph (when called eagerly) and returns them
+    proxied like the shim's own objects, so their methods (``__call__``,
+    ``minimize``, ...) run in the graph too. Cached per class."""
+    with _class_lock:
+        base = _base_cache.get(cls)
+        if base is not None:
+            return base
+        meta = type(cls)
+
+        def __call__(klass, *args, **kwargs):
+            instance = guard_callable(super(guarded_meta, klass).__call__,
+                                      wrap_result=False)(*args, **kwargs)
+            return GuardedObject(instance)
+
+        guarded_meta = type(f"Guarded{meta.__name__}", (meta,), {"__call__": __call__})
+        base = guarded_meta(cls.__name__, (cls,), {
+            "__module__": cls.__module__, "__doc__": cls.__doc__,
+            "__qualname__": cls.__qualname__, "__compat_guarded_base__": cls})
+        _base_cache[cls] = base
+        return base
 
 
 def wrap_class(cls):

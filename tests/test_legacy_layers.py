@@ -311,3 +311,44 @@ def test_tf2_keras2_initializers_unchanged_outside_tf1_graphs():
     tf.layers.Dense  # loads the legacy layers
     assert type(kinit.get("glorot_uniform")).__module__.startswith("tf_keras.src.initializers")
     assert isinstance(kinit.get("glorot_uniform"), tf_keras.initializers.GlorotUniform)
+
+
+class Scale(tf.layers.Layer):
+    """A user layer subclassing tf.layers.Layer, as 2018 code did."""
+
+    def build(self, input_shape):
+        self.s = self.add_weight("s", [int(input_shape[-1])],
+                                 initializer=tf.constant_initializer(2.0))
+        super().build(input_shape)
+
+    def call(self, x):
+        return x * self.s
+
+
+class MyBatchNorm(tf.layers.BatchNormalization):
+    pass
+
+
+class HalfStep(tf.train.GradientDescentOptimizer):
+    def __init__(self):
+        super().__init__(0.5)
+
+
+def test_user_subclasses_of_shim_classes_build_at_module_level(backend):
+    """Subclasses work where 2018 code used them: built eagerly at module level."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    training = tf.placeholder_with_default(False, [])
+    y = Scale(name="scale")(x)
+    z = MyBatchNorm(name="bn")(y, training=training)  # keeps the `training` argument
+    v = tf.Variable(2.0, name="v")
+    step = HalfStep().minimize(tf.square(v))
+    assert isinstance(HalfStep(), tf.train.Optimizer)
+    assert [w.op.name for w in tf.global_variables()][:2] == ["scale/s", "bn/gamma"]
+    assert len(tf.get_collection(tf.GraphKeys.UPDATE_OPS)) == 2
+    with tf.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(y, {x: np.ones((1, 3))}), [[2.0, 2.0, 2.0]])
+        out = sess.run(z, {x: np.array([[1.0, 2, 3], [3, 4, 5]]), training: True})
+        np.testing.assert_allclose(out, [[-1, -1, -1], [1, 1, 1]], atol=1e-2)
+        sess.run(step)
+        assert sess.run(v) == 0.0  # 2 - 0.5 * 2 * 2
