@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from compat import checkpoint as ckpt_lib
+from ported import _legacy_ckpt
 
 __all__ = ["FactorizationMachine", "LEGACY_NAMES"]
 
@@ -26,8 +26,7 @@ _SCALAR = summary_pb2.SummaryMetadata()
 _SCALAR.plugin_data.plugin_name = "scalars"
 
 # object path in this module -> TF1 variable name in the legacy FM's checkpoints
-LEGACY_NAMES = {"bias": "bias", "weights": "weights", "embeddings": "embeddings",
-                "global_step": "global_step"}
+LEGACY_NAMES = {"bias": "bias", "weights": "weights", "embeddings": "embeddings"}
 
 
 class FactorizationMachine(tf.Module):
@@ -120,14 +119,8 @@ class FactorizationMachine(tf.Module):
                for s in range(0, len(feat_ids), batch_size)]
         return np.concatenate(out) if out else np.zeros([0], np.float32)
 
-    def _adam_slots(self):
-        """TF1 AdamOptimizer names -> this module's Keras Adam state."""
-        slots = {}
-        for attr, m, v in zip(("bias", "weights", "embeddings"), self.optimizer._momentums,
-                              self.optimizer._velocities):
-            slots[f"{LEGACY_NAMES[attr]}/Adam"] = m
-            slots[f"{LEGACY_NAMES[attr]}/Adam_1"] = v
-        return slots
+    def _named(self):
+        return [(LEGACY_NAMES[a], getattr(self, a)) for a in ("bias", "weights", "embeddings")]
 
     def save(self, path):
         """Writes an object-based checkpoint at ``path-<step>-tf2`` and a legacy
@@ -136,13 +129,8 @@ class FactorizationMachine(tf.Module):
         it and the legacy predictor serves it); returns the name-based prefix."""
         step = int(self.global_step.numpy())
         tf.train.Checkpoint(model=self).write(f"{path}-{step}-tf2")
-        values = {name: getattr(self, attr).numpy() for attr, name in LEGACY_NAMES.items()}
-        values.update({name: var.numpy() for name, var in self._adam_slots().items()})
-        t = int(self.optimizer.iterations.numpy())
-        # TF1 keeps beta^(t+1) after t steps (initialized to beta, multiplied per step)
-        values["beta1_power"] = np.float32(self.optimizer.beta_1) ** np.float32(t + 1)
-        values["beta2_power"] = np.float32(self.optimizer.beta_2) ** np.float32(t + 1)
-        return ckpt_lib.write_name_based(values, f"{path}-{step}")
+        return _legacy_ckpt.save(f"{path}-{step}", self._named(), self.optimizer,
+                                 self.global_step)
 
     def restore(self, path):
         """Restores a checkpoint written by :meth:`save` (either prefix) or by the
@@ -156,30 +144,9 @@ class FactorizationMachine(tf.Module):
         self.restore_legacy(path)
 
     def restore_legacy(self, path):
-        """Loads a legacy name-based checkpoint; checks every shape first, so a
-        mismatch raises and assigns nothing."""
-        values = ckpt_lib.read_checkpoint(path)
-        missing = sorted(n for n in LEGACY_NAMES.values() if n not in values)
-        if missing:
-            raise tf.errors.NotFoundError(None, None, f"Checkpoint {path!r} has no "
-                                                      f"variables named {missing}")
-        pairs = []
-        for attr, name in LEGACY_NAMES.items():
-            var = getattr(self, attr)
-            value = np.asarray(values[name])
-            if tuple(value.shape) != tuple(var.shape):
-                raise tf.errors.InvalidArgumentError(
-                    None, None, f"Checkpoint {path!r} variable {name!r} has shape "
-                                f"{list(value.shape)}, the ported FM's {attr} has "
-                                f"{var.shape.as_list()}; nothing was restored")
-            pairs.append((var, value.astype(var.dtype.as_numpy_dtype)))
-        slots = self._adam_slots()
-        if all(name in values for name in slots):  # resume the optimizer state too
-            for name, var in slots.items():
-                pairs.append((var, np.asarray(values[name], np.float32)))
-            self.optimizer.iterations.assign(int(values["global_step"]))
-        for var, value in pairs:
-            var.assign(value)
+        """Loads a legacy name-based checkpoint (optimizer state too when present);
+        checks every shape first, so a mismatch raises and assigns nothing."""
+        _legacy_ckpt.restore(path, self._named(), self.optimizer, self.global_step, "FM")
 
     def close(self):
         if self.writer is not None:
