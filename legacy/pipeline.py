@@ -51,7 +51,7 @@ def _progress(total, desc, enabled):
 
 
 # module -> its native TF2 port (modules not listed are not ported yet)
-PORTS = {"fm": "ported.fm.FactorizationMachine"}
+PORTS = {"fm": "ported.fm.FactorizationMachine", "bpr_fm": "ported.bpr_fm.BPRFM"}
 MODULES = ("fm", "bpr_fm", "predictor")
 
 
@@ -67,11 +67,12 @@ def parse_ported(text):
     return names
 
 
-def _fm_class(ported):
-    if "fm" in ported:
-        from ported.fm import FactorizationMachine as Ported
-        return Ported
-    return FactorizationMachine
+def _class(module, ported, legacy_class):
+    if module in ported:
+        import importlib
+        path, name = PORTS[module].rsplit(".", 1)
+        return getattr(importlib.import_module(path), name)
+    return legacy_class
 
 
 def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, ported=(),
@@ -95,10 +96,11 @@ def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, 
         train_by_user = data.train_items_by_user()
         test_by_user = data.test_items_by_user()
 
-        fm = _fm_class(ported)(features.n_features, features.n_fields, k=cfg["fm_k"],
-                                  learning_rate=cfg["fm_lr"], l2=cfg["fm_l2"],
-                                  global_mean=float(data.train[:, 2].mean()), seed=cfg["seed"],
-                                  logdir=os.path.join(out_dir, "fm_logs"))
+        fm_class = _class("fm", ported, FactorizationMachine)
+        fm = fm_class(features.n_features, features.n_fields, k=cfg["fm_k"],
+                      learning_rate=cfg["fm_lr"], l2=cfg["fm_l2"],
+                      global_mean=float(data.train[:, 2].mean()), seed=cfg["seed"],
+                      logdir=os.path.join(out_dir, "fm_logs"))
         steps = cfg["fm_epochs"] * -(-len(data.train) // cfg["batch_size"])
         with _progress(steps, "FM", progress) as bar:
             fm_history = fm.fit(features, data.train, epochs=cfg["fm_epochs"],
@@ -110,8 +112,9 @@ def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, 
                  cfg["fm_epochs"], fm_history[0], fm_history[-1])
         fm.close()
 
-        bpr = BPRFM(features, k=cfg["bpr_k"], learning_rate=cfg["bpr_lr"], l2=cfg["bpr_l2"],
-                    batch_size=cfg["batch_size"], seed=cfg["seed"])
+        bpr_class = _class("bpr_fm", ported, BPRFM)
+        bpr = bpr_class(features, k=cfg["bpr_k"], learning_rate=cfg["bpr_lr"], l2=cfg["bpr_l2"],
+                        batch_size=cfg["batch_size"], seed=cfg["seed"])
         n_pos = sum(len(x) for x in train_by_user)
         with _progress(cfg["bpr_epochs"] * -(-n_pos // cfg["batch_size"]), "BPR-FM",
                        progress) as bar:

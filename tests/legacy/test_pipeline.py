@@ -67,7 +67,7 @@ PORTED_METRIC_ATOL = 0.02
 
 
 @pytest.mark.parametrize("backend", ["graph", "eager"])
-def test_pipeline_with_ported_fm_matches_legacy(tmp_path, capsys, backend):
+def test_pipeline_with_ported_modules_matches_legacy(tmp_path, capsys, backend):
     legacy = _run(tmp_path, backend, 2)
     mixed = _run(tmp_path, backend, 2, ported="fm")
     assert mixed["ported"] == ["fm"] and legacy["ported"] == []
@@ -75,10 +75,14 @@ def test_pipeline_with_ported_fm_matches_legacy(tmp_path, capsys, backend):
         assert abs(mixed[key] - legacy[key]) <= PORTED_METRIC_ATOL, key
     assert mixed["bpr_auc"] == legacy["bpr_auc"]  # BPR-FM is the same legacy module
     assert f"ported: fm ({backend})" in capsys.readouterr().out
+    both = _run(tmp_path, backend, 2, ported="fm,bpr_fm")
+    for key in ("fm_rmse", "bpr_auc", "rec_recall_at_10", "rec_ndcg_at_10"):
+        assert abs(both[key] - legacy[key]) <= PORTED_METRIC_ATOL, key
 
 
 def test_pipeline_rejects_unported_modules(capsys):
-    assert pipeline.main(["--ported", "bpr_fm", "--epochs", "1"]) == 2
-    assert "'bpr_fm' has no TF2 port yet; ported modules: fm" in capsys.readouterr().err
+    assert pipeline.main(["--ported", "predictor", "--epochs", "1"]) == 2
+    assert "'predictor' has no TF2 port yet; ported modules: fm, bpr_fm" in \
+        capsys.readouterr().err
     assert pipeline.main(["--ported", "svd", "--epochs", "1"]) == 2
     assert "unknown module 'svd'" in capsys.readouterr().err
