@@ -518,8 +518,8 @@ class Runner:
         if not context.executing_eagerly():
             # Inside `with sess:` or a graph's as_default(): execute eagerly anyway.
             with context.eager_mode():
-                return self._run(fetches, feed_dict)
-        return self._run(fetches, feed_dict)
+                return self._run(fetches, feed_dict, plan_key)
+        return self._run(fetches, feed_dict, plan_key)
 
     def _run_plan(self, plan, values):
         sig = plan.sig
@@ -530,7 +530,7 @@ class Runner:
             self._known_initialized.update(sig.assigned)
         return plan.build([o.numpy() for o in outputs[:sig.n_fetch]])
 
-    def _run(self, fetches, feed_dict):
+    def _run(self, fetches, feed_dict, plan_key):
         if self.graph.version == 0:
             raise RuntimeError("The Session graph is empty. Add operations to the graph "
                                "before calling run().")
@@ -543,7 +543,6 @@ class Runner:
         fed_refs = sorted(feeds, key=lambda r: r.deref().name)
         fed_tensors = [r.deref() for r in fed_refs]
         sig = self._signature(fed_tensors, fetch_tensors, target_ops)
-        plan_key = _plan_key(fetches, feed_dict)
         if plan_key is not None and plan_key not in self._plans:
             plan = _Plan.make(sig, fetches, feed_dict, fed_refs, fetch_tensors, feeds)
             if plan is not None:
