@@ -179,32 +179,29 @@ def _check_scale(scale):
     return True
 
 
-def l1_regularizer(scale, scope=None):
-    """TF1 ``tf.contrib.layers.l1_regularizer``: ``scale * sum(|w|)``; None at scale 0."""
+def _regularizer(scale, scope, default_name, penalty):
+    """A TF1 contrib regularizer: ``scale * penalty(w)`` in a name scope; None at 0."""
     if not _check_scale(scale):
         return lambda _: None
 
-    def l1(weights):
-        with _v1.name_scope(scope, "l1_regularizer", [weights]) as name:
+    def regularize(weights):
+        with _v1.name_scope(scope, default_name, [weights]) as name:
             my_scale = _v1.convert_to_tensor(scale, dtype=weights.dtype.base_dtype,
                                              name="scale")
-            return _v1.multiply(my_scale, _v1.reduce_sum(_v1.abs(weights)), name=name)
+            return _v1.multiply(my_scale, penalty(weights), name=name)
 
-    return _guarded(l1)
+    return _guarded(regularize)
+
+
+def l1_regularizer(scale, scope=None):
+    """TF1 ``tf.contrib.layers.l1_regularizer``: ``scale * sum(|w|)``; None at scale 0."""
+    return _regularizer(scale, scope, "l1_regularizer",
+                        lambda w: _v1.reduce_sum(_v1.abs(w)))
 
 
 def l2_regularizer(scale, scope=None):
     """TF1 ``tf.contrib.layers.l2_regularizer``: ``scale * sum(w ** 2) / 2``."""
-    if not _check_scale(scale):
-        return lambda _: None
-
-    def l2(weights):
-        with _v1.name_scope(scope, "l2_regularizer", [weights]) as name:
-            my_scale = _v1.convert_to_tensor(scale, dtype=weights.dtype.base_dtype,
-                                             name="scale")
-            return _v1.multiply(my_scale, _v1.nn.l2_loss(weights), name=name)
-
-    return _guarded(l2)
+    return _regularizer(scale, scope, "l2_regularizer", _v1.nn.l2_loss)
 
 
 def apply_regularization(regularizer, weights_list=None):

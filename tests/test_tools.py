@@ -65,15 +65,22 @@ def by_module(reports):
     return {r.module: r for r in reports}
 
 
-def test_report_lists_symbols_support_backend_and_ported(project, monkeypatch):
-    monkeypatch.setenv("COMPAT_MODULES", "pkg.model=eager")
+def report_with_env(monkeypatch, path, **env):
+    """tools.report under temporary compat configuration variables."""
     from compat import _config
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
     _config.reload_config()
     try:
-        reports = by_module(tools.report(str(project)))
+        return by_module(tools.report(path))
     finally:
-        monkeypatch.delenv("COMPAT_MODULES")
+        for key in env:
+            monkeypatch.delenv(key)
         _config.reload_config()
+
+
+def test_report_lists_symbols_support_backend_and_ported(project, monkeypatch):
+    reports = report_with_env(monkeypatch, str(project), COMPAT_MODULES="pkg.model=eager")
     model = reports["pkg.model"]
     symbols = {s["symbol"]: s for s in model.symbols}
     assert {"placeholder", "layers.dense", "train.GradientDescentOptimizer", "Session",
@@ -171,12 +178,5 @@ def test_migrated_2018_file_runs_on_both_backends(tmp_path, backend):
 def test_report_reads_ported_table_from_setup_cfg(project, tmp_path, monkeypatch):
     cfg = tmp_path / "setup.cfg"
     cfg.write_text("[compat]\nported = pkg.v1style=pkg.v1style_tf2\n")
-    monkeypatch.setenv("COMPAT_CONFIG", str(cfg))
-    from compat import _config
-    _config.reload_config()
-    try:
-        reports = by_module(tools.report(str(project)))
-    finally:
-        monkeypatch.delenv("COMPAT_CONFIG")
-        _config.reload_config()
+    reports = report_with_env(monkeypatch, str(project), COMPAT_CONFIG=str(cfg))
     assert reports["pkg.v1style"].ported == "pkg.v1style_tf2"
