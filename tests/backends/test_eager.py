@@ -81,3 +81,27 @@ def test_random_stream_per_signature_is_the_documented_difference():
     np.testing.assert_array_equal(e_first, g_first)      # same seed, same first draw
     assert not np.array_equal(g_second, g_first)          # graph: the op's stream goes on
     np.testing.assert_array_equal(e_second, e_first)      # eager: new signature, new stream
+
+
+def test_repeated_run_structure_uses_the_cached_plan(monkeypatch):
+    """After the first run of a plain fetch/feed structure, later runs skip building
+    TF's fetch handler (the per-structure fast path)."""
+    from tensorflow.python.client import session as tf_session
+
+    x = tf.placeholder(tf.float32, [None], name="x")
+    y = x * 2.0
+    calls = []
+    real = tf_session._FetchHandler
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tf_session, "_FetchHandler", counting)
+    with tf.Session(backend="eager") as sess:
+        for i in range(4):
+            out = sess.run([y], {x: np.full(3, i, np.float32)})
+            np.testing.assert_array_equal(out[0], np.full(3, 2.0 * i))
+        assert len(calls) == 1
+        sess.run([y], {x: [1.0]})  # a list value: the full checks (slow path) again
+        assert len(calls) == 2

@@ -136,3 +136,15 @@ def test_shim_eager(no_v1_session):
 ''')
     result = pytester.runpytest_inprocess()
     result.assert_outcomes(passed=2)
+
+
+def test_loading_the_plugin_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys, compat, compat.pytest_plugin; "
+            "print('tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
