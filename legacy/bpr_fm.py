@@ -15,31 +15,11 @@ import logging
 import numpy as np
 
 import compat.v1 as tf
+from legacy.data import sample_negatives  # noqa: F401  (re-exported: it lived here)
 
 __all__ = ["BPRFM", "sample_negatives"]
 
 log = logging.getLogger(__name__)
-
-
-def sample_negatives(train_by_user, users, n_items, rng):
-    """One uniformly drawn item per entry of `users` that the user did not rate."""
-    neg = rng.randint(0, n_items, len(users))
-    for _ in range(50):
-        bad = np.array([np.isin(n, train_by_user[u]) for u, n in zip(users, neg)]) \
-            if len(users) < 1000 else _rated(train_by_user, users, neg, n_items)
-        if not bad.any():
-            break
-        neg[bad] = rng.randint(0, n_items, int(bad.sum()))
-    return neg
-
-
-def _rated(train_by_user, users, items, n_items):
-    keys = np.concatenate([u * n_items + train_by_user[u] for u in range(len(train_by_user))])
-    keys.sort()
-    q = users.astype(np.int64) * n_items + items
-    pos = np.searchsorted(keys, q)
-    pos = np.minimum(pos, len(keys) - 1)
-    return keys[pos] == q
 
 
 def tower(ids, vals, weights, embeddings):

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 __all__ = ["RatingData", "FeatureSpace", "load_movielens", "load_ratings_csv",
-           "synthetic", "load"]
+           "synthetic", "load", "sample_negatives"]
 
 AGE_BUCKETS = (18, 25, 35, 45, 50, 56)  # MovieLens-1M style buckets; index 0..6
 N_GENRES = 19
@@ -307,3 +307,24 @@ class FeatureSpace:
         ids = np.concatenate([self.user_ids[users], self.item_ids[items]], 1)
         vals = np.concatenate([self.user_vals[users], self.item_vals[items]], 1)
         return ids, vals
+
+
+def sample_negatives(train_by_user, users, n_items, rng):
+    """One uniformly drawn item per entry of `users` that the user did not rate."""
+    neg = rng.randint(0, n_items, len(users))
+    for _ in range(50):
+        bad = np.array([np.isin(n, train_by_user[u]) for u, n in zip(users, neg)]) \
+            if len(users) < 1000 else _rated(train_by_user, users, neg, n_items)
+        if not bad.any():
+            break
+        neg[bad] = rng.randint(0, n_items, int(bad.sum()))
+    return neg
+
+
+def _rated(train_by_user, users, items, n_items):
+    keys = np.concatenate([u * n_items + train_by_user[u] for u in range(len(train_by_user))])
+    keys.sort()
+    q = users.astype(np.int64) * n_items + items
+    pos = np.searchsorted(keys, q)
+    pos = np.minimum(pos, len(keys) - 1)
+    return keys[pos] == q

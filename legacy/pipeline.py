@@ -2,15 +2,20 @@
 the predictor.
 
     python -m legacy.pipeline [--data DIR] [--backend graph|eager] [--out DIR]
-                              [--epochs N] [--metrics-json PATH] [--ported fm]
+                              [--epochs N] [--metrics-json PATH]
+                              [--ported fm,bpr_fm,predictor]
 
-``--ported`` (or ``COMPAT_PORTED``) swaps modules for their native TF2 ports in
+``--ported`` (or ``COMPAT_PORTED``, or ``ported =`` in the ``[legacy.pipeline]``
+section of the nearest setup.cfg) swaps modules for their native TF2 ports in
 ``ported/``; the others stay legacy TF1 code on the shim, and checkpoints flow
-between them (e.g. the legacy predictor serves a ported FM's checkpoint).
+between them (e.g. the ported predictor serves legacy FM and BPR-FM checkpoints).
+Modules are imported only when selected, so a retired legacy module can be deleted.
 """
 
 import argparse
+import configparser
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -22,9 +27,6 @@ import numpy as np
 import compat
 from legacy import data as data_lib
 from legacy import metrics
-from legacy.bpr_fm import BPRFM
-from legacy.fm import FactorizationMachine
-from legacy.predictor import Predictor
 
 log = logging.getLogger("legacy.pipeline")
 
@@ -50,29 +52,43 @@ def _progress(total, desc, enabled):
     return tqdm(total=total, desc=desc, disable=not enabled, leave=False, unit="step")
 
 
-# module -> its native TF2 port (modules not listed are not ported yet)
-PORTS = {"fm": "ported.fm.FactorizationMachine", "bpr_fm": "ported.bpr_fm.BPRFM"}
+# module -> its legacy TF1 class and its native TF2 port (imported only when selected)
+LEGACY = {"fm": "legacy.fm.FactorizationMachine", "bpr_fm": "legacy.bpr_fm.BPRFM",
+          "predictor": "legacy.predictor.Predictor"}
+PORTS = {"fm": "ported.fm.FactorizationMachine", "bpr_fm": "ported.bpr_fm.BPRFM",
+         "predictor": "ported.predictor.Predictor"}
 MODULES = ("fm", "bpr_fm", "predictor")
 
 
 def parse_ported(text):
-    """'fm,bpr_fm' -> ('fm', ...); unknown or not-yet-ported names raise ValueError."""
+    """'fm,bpr_fm' -> ('fm', 'bpr_fm'); unknown names raise ValueError."""
     names = tuple(n.strip() for n in (text or "").split(",") if n.strip())
     for n in names:
-        if n not in MODULES:
-            raise ValueError(f"--ported: unknown module {n!r}; modules: {', '.join(MODULES)}")
         if n not in PORTS:
-            raise ValueError(f"--ported: {n!r} has no TF2 port yet; ported modules: "
-                             f"{', '.join(PORTS)}")
-    return names
+            raise ValueError(f"--ported: unknown module {n!r}; modules: {', '.join(MODULES)}")
+    return tuple(dict.fromkeys(names))
 
 
-def _class(module, ported, legacy_class):
-    if module in ported:
-        import importlib
-        path, name = PORTS[module].rsplit(".", 1)
-        return getattr(importlib.import_module(path), name)
-    return legacy_class
+def configured_ported(start=None):
+    """``COMPAT_PORTED``, else ``ported =`` in ``[legacy.pipeline]`` of the nearest
+    setup.cfg above `start` (the cwd), else ''."""
+    if "COMPAT_PORTED" in os.environ:
+        return os.environ["COMPAT_PORTED"]
+    path = os.path.abspath(start or os.getcwd())
+    while True:
+        cfg = os.path.join(path, "setup.cfg")
+        if os.path.isfile(cfg):
+            parser = configparser.ConfigParser()
+            parser.read(cfg)
+            return parser.get("legacy.pipeline", "ported", fallback="")
+        if os.path.dirname(path) == path:
+            return ""
+        path = os.path.dirname(path)
+
+
+def _class(module, ported):
+    path, name = (PORTS if module in ported else LEGACY)[module].rsplit(".", 1)
+    return getattr(importlib.import_module(path), name)
 
 
 def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, ported=(),
@@ -96,7 +112,7 @@ def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, 
         train_by_user = data.train_items_by_user()
         test_by_user = data.test_items_by_user()
 
-        fm_class = _class("fm", ported, FactorizationMachine)
+        fm_class = _class("fm", ported)
         fm = fm_class(features.n_features, features.n_fields, k=cfg["fm_k"],
                       learning_rate=cfg["fm_lr"], l2=cfg["fm_l2"],
                       global_mean=float(data.train[:, 2].mean()), seed=cfg["seed"],
@@ -112,7 +128,7 @@ def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, 
                  cfg["fm_epochs"], fm_history[0], fm_history[-1])
         fm.close()
 
-        bpr_class = _class("bpr_fm", ported, BPRFM)
+        bpr_class = _class("bpr_fm", ported)
         bpr = bpr_class(features, k=cfg["bpr_k"], learning_rate=cfg["bpr_lr"], l2=cfg["bpr_l2"],
                         batch_size=cfg["batch_size"], seed=cfg["seed"])
         n_pos = sum(len(x) for x in train_by_user)
@@ -129,8 +145,9 @@ def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, 
         seen = np.zeros((data.n_users, data.n_items), np.float32)
         for u, items in enumerate(train_by_user):
             seen[u, items] = 1.0
-        predictor = Predictor(features, data.user_raw, data.item_raw, seen, cfg["fm_k"],
-                              cfg["bpr_k"], alpha=cfg["alpha"])
+        predictor_class = _class("predictor", ported)
+        predictor = predictor_class(features, data.user_raw, data.item_raw, seen, cfg["fm_k"],
+                                    cfg["bpr_k"], alpha=cfg["alpha"])
         predictor.restore(fm_ckpt, bpr_ckpt)
         item_index = {raw: i for i, raw in enumerate(data.item_raw.tolist())}
         users = [u for u, items in enumerate(test_by_user) if len(items)]
@@ -196,9 +213,10 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="epochs for both models")
     parser.add_argument("--metrics-json", help="write the metrics as JSON here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument("--ported", default=os.environ.get("COMPAT_PORTED", ""),
+    parser.add_argument("--ported", default=None,
                         help="comma-separated modules to run as native TF2 ports "
-                             f"(available: {', '.join(PORTS)}; default: $COMPAT_PORTED)")
+                             f"(available: {', '.join(PORTS)}; default: $COMPAT_PORTED, "
+                             "else 'ported' in [legacy.pipeline] of setup.cfg)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -206,7 +224,7 @@ def main(argv=None):
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
     try:
-        ported = parse_ported(args.ported)
+        ported = parse_ported(configured_ported() if args.ported is None else args.ported)
         result = run(args.data, args.out, args.epochs, args.backend,
                      progress=not args.no_progress and sys.stderr.isatty(), ported=ported)
     except (FileNotFoundError, ValueError) as e:

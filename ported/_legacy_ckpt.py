@@ -30,9 +30,10 @@ def save(prefix, named, optimizer, global_step):
     return ckpt_lib.write_name_based(values, prefix)
 
 
-def restore(path, named, optimizer, global_step, what):
-    """Loads a legacy checkpoint into `named` (and the optimizer state when present);
-    checks every key and shape first, so a failure assigns nothing."""
+def check(path, named, what):
+    """Reads a legacy checkpoint and pairs each (TF1 name, variable) of `named` with its
+    value; raises NotFoundError (every missing name) or InvalidArgumentError (shape)
+    before anything is assigned. Returns (all checkpoint values, [(variable, value)])."""
     values = ckpt_lib.read_checkpoint(path)
     missing = sorted(name for name, _ in named if name not in values)
     if missing:
@@ -47,6 +48,13 @@ def restore(path, named, optimizer, global_step, what):
                             f"{list(value.shape)}, the ported {what}'s has "
                             f"{var.shape.as_list()}; nothing was restored")
         pairs.append((var, value.astype(var.dtype.as_numpy_dtype)))
+    return values, pairs
+
+
+def restore(path, named, optimizer, global_step, what):
+    """Loads a legacy checkpoint into `named` (and the optimizer state when present);
+    checks every key and shape first, so a failure assigns nothing."""
+    values, pairs = check(path, named, what)
     slots = adam_slots(optimizer, named)
     if all(name in values for name in slots) and "global_step" in values:
         pairs += [(var, np.asarray(values[name], np.float32)) for name, var in slots.items()]

@@ -13,7 +13,7 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-from legacy.bpr_fm import sample_negatives
+from legacy.data import sample_negatives
 from ported import _legacy_ckpt
 
 __all__ = ["BPRFM", "LEGACY_NAMES"]

@@ -1,6 +1,7 @@
 """SavedModels from either backend: TF1 SavedModelBuilder exports and native TF2
 exports load in a process without the shim, serve the session's numbers and have the
-same signatures; saved_model_cli lists them."""
+same signatures; saved_model_cli lists them. The ported predictor's
+``tf.saved_model.save`` export has the legacy export's signature and numbers."""
 
 import json
 import os
@@ -15,6 +16,7 @@ import compat.v1 as tf
 from compat.saved_model import export_tf2
 from legacy import data as data_lib
 from legacy.predictor import Predictor
+from ported.predictor import Predictor as PortedPredictor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _DATA = data_lib.synthetic(n_users=12, n_items=15, n_ratings=120, seed=3)
@@ -47,6 +49,15 @@ def exports(tmp_path_factory):
             p.sess, str(root / f"tf2-{backend}"),
             {"serving_default": ({"user_ids": p.user_ids, "k": p.k},
                                  {"item_ids": p.item_ids, "scores": p.scores})})
+        if backend == "graph":
+            # the ported predictor, loaded from the legacy one's Savers (name maps)
+            ported = PortedPredictor(_FEATURES, _DATA.user_raw, _DATA.item_raw,
+                                     np.eye(12, 15, dtype=np.float32), fm_k=3, bpr_k=2)
+            ported.restore(p.rating_saver.save(p.sess, str(root / "ckpt" / "rating")),
+                           p.ranking_saver.save(p.sess, str(root / "ckpt" / "ranking")))
+            expected["ported"] = ported.recommend(USERS, k=4)
+            ported.export(str(root / "ported-tf2"))
+            made["ported-tf2"] = str(root / "ported-tf2")
         p.close()
     inputs = {"user_ids": {"value": USERS.tolist(), "dtype": "int64"},
               "k": {"value": 4, "dtype": "int32"}}
@@ -62,11 +73,12 @@ def test_exports_load_without_the_shim_and_serve_the_sessions_numbers(exports):
     made, expected, loaded = exports
     assert loaded["compat_imported"] is False
     for name, path in made.items():
-        backend = name.split("-")[1]
-        item_ids, scores = expected[backend]
+        item_ids, scores = expected["ported" if name == "ported-tf2" else name.split("-")[1]]
         np.testing.assert_array_equal(loaded[path]["values"]["item_ids"], item_ids)
         np.testing.assert_allclose(loaded[path]["values"]["scores"], scores, rtol=1e-6)
     np.testing.assert_array_equal(expected["graph"][0], expected["eager"][0])
+    np.testing.assert_array_equal(expected["ported"][0], expected["graph"][0])
+    np.testing.assert_allclose(expected["ported"][1], expected["graph"][1], rtol=1e-6)
 
 
 def test_every_export_has_the_same_signature(exports):
@@ -84,7 +96,7 @@ def test_every_export_has_the_same_signature(exports):
 
 def test_saved_model_cli_lists_both_kinds(exports):
     made, _, _ = exports
-    for name in ("tf1-eager", "tf2-graph"):
+    for name in ("tf1-eager", "tf2-graph", "ported-tf2"):
         proc = subprocess.run(["saved_model_cli", "show", "--dir", made[name], "--all"],
                               capture_output=True, text=True, timeout=300,
                               env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))

@@ -6,7 +6,8 @@ import tensorflow as tf2
 
 import compat
 from legacy import data as data_lib
-from legacy.bpr_fm import BPRFM, sample_negatives
+from legacy.bpr_fm import BPRFM
+from legacy.data import sample_negatives
 from legacy.fm import FactorizationMachine
 from legacy.predictor import Predictor
 

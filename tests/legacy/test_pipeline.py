@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import sys
 
 import pytest
 
@@ -75,14 +76,41 @@ def test_pipeline_with_ported_modules_matches_legacy(tmp_path, capsys, backend):
         assert abs(mixed[key] - legacy[key]) <= PORTED_METRIC_ATOL, key
     assert mixed["bpr_auc"] == legacy["bpr_auc"]  # BPR-FM is the same legacy module
     assert f"ported: fm ({backend})" in capsys.readouterr().out
-    both = _run(tmp_path, backend, 2, ported="fm,bpr_fm")
+    # the ported predictor serving the legacy FM's and BPR-FM's checkpoints computes
+    # the legacy predictor's numbers (same checkpoints, same math, float32 on CPU)
+    serving = _run(tmp_path, backend, 2, ported="predictor")
+    for key in ("fm_rmse", "bpr_auc", "rec_recall_at_10", "rec_ndcg_at_10"):
+        assert serving[key] == legacy[key], key
+    both = _run(tmp_path, backend, 2, ported="fm,bpr_fm,predictor")
     for key in ("fm_rmse", "bpr_auc", "rec_recall_at_10", "rec_ndcg_at_10"):
         assert abs(both[key] - legacy[key]) <= PORTED_METRIC_ATOL, key
 
 
-def test_pipeline_rejects_unported_modules(capsys):
-    assert pipeline.main(["--ported", "predictor", "--epochs", "1"]) == 2
-    assert "'predictor' has no TF2 port yet; ported modules: fm, bpr_fm" in \
-        capsys.readouterr().err
+def test_pipeline_runs_with_the_legacy_modules_retired(tmp_path, monkeypatch, no_v1_session):
+    """All three modules ported: the legacy model modules and the shim's TF1 API can be
+    deleted (importing them fails here) and no v1 Session is constructed."""
+    for name in ("legacy.fm", "legacy.bpr_fm", "legacy.predictor", "compat.v1"):
+        monkeypatch.setitem(sys.modules, name, None)
+    result = _run(tmp_path, "eager", 1, ported="predictor,bpr_fm,fm")
+    assert result["ported"] == ["predictor", "bpr_fm", "fm"]
+    assert result["bpr_auc"] > 0.55
+    with pytest.raises(ImportError):
+        _run(tmp_path, "eager", 1, ported="fm,bpr_fm")  # the retired legacy predictor
+
+
+def test_ported_modules_come_from_flag_env_or_setup_cfg(tmp_path, monkeypatch):
+    monkeypatch.delenv("COMPAT_PORTED", raising=False)
+    (tmp_path / "setup.cfg").write_text("[legacy.pipeline]\nported = fm, predictor\n")
+    (tmp_path / "sub").mkdir()
+    assert pipeline.configured_ported(str(tmp_path / "sub")) == "fm, predictor"
+    monkeypatch.setenv("COMPAT_PORTED", "bpr_fm")
+    assert pipeline.configured_ported(str(tmp_path / "sub")) == "bpr_fm"
+    monkeypatch.delenv("COMPAT_PORTED")
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = x\n")
+    assert pipeline.configured_ported(str(tmp_path)) == ""
+    assert pipeline.parse_ported(" fm,predictor,fm ") == ("fm", "predictor")
+
+
+def test_pipeline_rejects_unknown_modules(capsys):
     assert pipeline.main(["--ported", "svd", "--epochs", "1"]) == 2
-    assert "unknown module 'svd'" in capsys.readouterr().err
+    assert "unknown module 'svd'; modules: fm, bpr_fm, predictor" in capsys.readouterr().err
