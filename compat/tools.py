@@ -203,10 +203,12 @@ def _ported_for(module, path, table):
             return target
     base = os.path.dirname(path)
     name = os.path.basename(path)
+    if name == "__init__.py":  # a package's __init__ is not ported by a ported/ package
+        return ""
     for candidate in (os.path.join(base, "ported", name),
                       os.path.join(os.path.dirname(base), "ported", name),
                       os.path.join(base, name[:-3] + "_tf2.py")):
-        if os.path.exists(candidate):
+        if os.path.exists(candidate) and not os.path.samefile(candidate, path):
             return os.path.relpath(candidate)
     return ""
 

@@ -58,6 +58,7 @@ def project(tmp_path):
     (pkg / "plain.py").write_text("import os\n")
     (pkg / "ported").mkdir()
     (pkg / "ported" / "model.py").write_text("import tensorflow as tf\n")
+    (pkg / "ported" / "__init__.py").write_text("")
     return pkg
 
 
@@ -97,6 +98,8 @@ def test_report_lists_symbols_support_backend_and_ported(project, monkeypatch):
     assert reports["pkg.broken"].error.startswith("syntax error at line 1")
     assert reports["pkg.star"].star_imports == [1]
     assert not reports["pkg.plain"].uses_tf1 and reports["pkg.plain"].ported == ""
+    # neither a package's __init__ nor a port itself counts as ported
+    assert reports["pkg"].ported == "" and reports["pkg.ported.model"].ported == ""
 
 
 def test_report_formats(project, capsys):
@@ -133,7 +136,7 @@ def test_migrate_rewrites_imports_keeps_comments_and_is_idempotent(project, caps
         x = tf.placeholder(tf.float32)
         y = tf.contrib.slim.conv2d
         ''')
-    assert "rewrote 3 of 7 file(s)" in out.out  # model, v1style, ported/model
+    assert "rewrote 3 of 8 file(s)" in out.out  # model, v1style, ported/model
     assert "broken.py:1: syntax error" in out.err
     assert "star.py:1: from tensorflow import *: star import" in out.err
     assert "v1style.py:3: from tensorflow import keras: left as is" in out.err
@@ -149,7 +152,7 @@ def test_migrate_diff_writes_nothing(project, capsys):
     out = capsys.readouterr()
     assert "-import tensorflow as tf  # the TF1 API" in out.out
     assert "+import compat.v1 as tf  # the TF1 API" in out.out
-    assert "would rewrite 3 of 7" in out.err
+    assert "would rewrite 3 of 8" in out.err
     assert {p.name: p.read_text() for p in project.glob("*.py")} == before
 
 
