@@ -332,16 +332,36 @@ def _guard_tensor_method(method):
     return guarded
 
 
+def _is_graph_variable(var):
+    in_graph = getattr(var, "_in_graph_mode", None)
+    if in_graph is None:  # RefVariable: always a graph variable
+        return isinstance(getattr(var, "_variable", None), ops.SymbolicTensor)
+    return in_graph
+
+
 def _guard_variable_method(method):
     @functools.wraps(method)
     def guarded(self, *args, **kwargs):
-        if getattr(self, "_in_graph_mode", False) and context.executing_eagerly():
+        if context.executing_eagerly() and _is_graph_variable(self):
             with self.graph.as_default():
                 return method(self, *args, **kwargs)
         return method(self, *args, **kwargs)
 
     guarded.__compat_guarded__ = True
     return guarded
+
+
+def _variable_classes():
+    """The variable classes TF1 code gets (resource, unread, ref), with the names of
+    their guarded methods: operators and assign/read/scatter methods each class
+    defines itself (inherited ones are guarded where they are defined)."""
+    from tensorflow.python.ops import ref_variable, resource_variable_ops, variables
+    names = set(tensor_lib.Tensor.OVERLOADABLE_OPERATORS) | set(_EXTRA_VARIABLE_METHODS)
+    classes = (variables.Variable, resource_variable_ops.BaseResourceVariable,
+               resource_variable_ops.ResourceVariable,
+               getattr(resource_variable_ops, "_UnreadVariable", None),
+               ref_variable.RefVariable)
+    return [(cls, names) for cls in classes if cls is not None]
 
 
 def install_operator_guards():
@@ -364,19 +384,20 @@ def install_operator_guards():
             if method is None or getattr(method, "__compat_guarded__", False):
                 continue
             setattr(symbolic, name, _guard_tensor_method(method))
-        var_cls = resource_variable_ops.BaseResourceVariable
-        names = set(tensor_lib.Tensor.OVERLOADABLE_OPERATORS) | set(_EXTRA_VARIABLE_METHODS)
-        for name in names:
-            method = var_cls.__dict__.get(name)
-            if method is None:
-                for klass in var_cls.__mro__[1:]:
-                    if name in klass.__dict__:
-                        method = klass.__dict__[name]
-                        break
-            if method is None or not callable(method) or getattr(
-                    method, "__compat_guarded__", False):
-                continue
-            setattr(var_cls, name, _guard_variable_method(method))
+        for cls, names in _variable_classes():
+            for name in names:
+                method = cls.__dict__.get(name)
+                if method is None or not callable(method) or getattr(
+                        method, "__compat_guarded__", False):
+                    continue
+                setattr(cls, name, _guard_variable_method(method))
+        # TF1's initialized_value() (RefVariable's), which TF 2.x's resource variables
+        # no longer implement (they raise NotImplementedError)
+        from tensorflow.python.ops import variable_v1
+        tf1_initialized_value = variable_v1.VariableV1.__dict__.get("initialized_value")
+        base = resource_variable_ops.BaseResourceVariable
+        if tf1_initialized_value is not None and "initialized_value" not in base.__dict__:
+            setattr(base, "initialized_value", _guard_variable_method(tf1_initialized_value))
         sparse = tf.SparseTensor
         for name in ("__mul__", "__div__", "__truediv__"):
             method = sparse.__dict__.get(name)

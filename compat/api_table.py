@@ -18,7 +18,9 @@ Entry = collections.namedtuple("Entry", ["symbol", "graph", "eager", "notes"])
 
 _E = Entry
 ENTRIES = (
-    _E("Session", "shim", "shim", "TF1 fetch/feed/lifecycle/error semantics on both runtimes"),
+    _E("Session", "shim", "shim", "TF1 fetch/feed/lifecycle/error semantics on both runtimes; "
+       "the eager backend copies fed arrays (a v1 Session may share an aligned array's "
+       "memory, e.g. with a variable assigned from the feed)"),
     _E("InteractiveSession", "shim", "shim",
        "installs itself as default session; does not put the thread in graph mode"),
     _E("Graph / get_default_graph / reset_default_graph", "native", "native",
@@ -27,6 +29,10 @@ ENTRIES = (
        "fed tensors become function arguments; unfed placeholders raise InvalidArgumentError"),
     _E("Variable / get_variable / variable_scope / get_local_variable", "native", "rewritten",
        "eager backend: one eager tf.Variable per graph variable per session"),
+    _E("Variable.assign / Variable.assign_add / Variable.assign_sub / Variable.scatter_add / "
+       "Variable.count_up_to / Variable.initialized_value", "shim", "shim",
+       "called at a script's top level they build in the variable's graph, as in TF1; "
+       "resource variables get TF1's initialized_value()"),
     _E("global_variables_initializer / variables_initializer / report_uninitialized_variables",
        "native", "rewritten", "uninitialized reads raise FailedPreconditionError"),
     _E("Tensor.eval / Operation.run / get_default_session", "native", "shim",

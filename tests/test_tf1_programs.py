@@ -30,6 +30,48 @@ def _run_raw_reference(tmp_path):
         return namespace["main"](lambda: tf2.compat.v1.Session(graph=g), str(tmp_path))
 
 
+def _raw(program, *args):
+    source = (PROGRAMS / f"{program}.py").read_text()
+    source = source.replace("import compat.v1 as tf", "import tensorflow.compat.v1 as tf")
+    namespace = {"__name__": f"raw_{program}"}
+    with tf2.Graph().as_default() as g:
+        exec(compile(source, f"{program}_raw.py", "exec"), namespace)
+        return namespace["main"](lambda: tf2.compat.v1.Session(graph=g), *args)
+
+
+def _shim(program, backend, *args):
+    sys.modules.pop(f"tests.tf1_programs.{program}", None)
+    tf2.compat.v1.reset_default_graph()
+    module = importlib.import_module(f"tests.tf1_programs.{program}")
+    assert tf2.executing_eagerly(), "building the TF1 program must not leave graph mode on"
+    return module.main(lambda: compat.Session(backend=backend), *args)
+
+
+@pytest.fixture(scope="module")
+def variable_methods_reference():
+    # TF1 semantics: ref variables (what TF 1.x and disable_v2_behavior() give);
+    # TF 2.21's resource variables no longer implement initialized_value()
+    tf2.compat.v1.disable_resource_variables()
+    try:
+        return _raw("variable_methods")
+    finally:
+        tf2.compat.v1.enable_resource_variables()
+
+
+def test_module_level_variable_methods_match_raw_tensorflow(variable_methods_reference,
+                                                            backend):
+    """Methods of variables called at a script's top level (no graph context) build in
+    TF1's default graph, as with TF1; resource variables get TF1's initialized_value."""
+    got = _shim("variable_methods", backend)
+    ref = variable_methods_reference
+    assert set(got) == set(ref)
+    for key in ref:
+        np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
+    np.testing.assert_array_equal(got["twice"], got["start"] * 2)
+    assert got["counter"] == 3 and got["limit_error"] == "OutOfRangeError"
+    np.testing.assert_array_equal(got["table"], [1, 11, 1, 21])
+
+
 def _run_shim(backend, tmp_path):
     sys.modules.pop("tests.tf1_programs.regression_1_15", None)
     tf2.compat.v1.reset_default_graph()

@@ -22,12 +22,16 @@ Known differences from a v1 Session (documented, tested):
 """
 
 import collections
+import itertools
 import threading
 
 import numpy as np
 import tensorflow as tf
 from tensorflow.python.client import session as tf_session
+from tensorflow.python.eager import cancellation
 from tensorflow.python.eager import context
+from tensorflow.python.eager import execute
+from tensorflow.python.eager.polymorphic_function import atomic_function
 from tensorflow.python.framework import dtypes
 from tensorflow.python.framework import errors
 from tensorflow.python.framework import importer
@@ -43,6 +47,7 @@ NAME = "eager"
 
 _VAR_HANDLE_OPS = frozenset({"VarHandleOp"})
 # Consumers of a variable handle that do not read its value.
+_MAX_PLANS = 512  # cached run structures per session (the fast path)
 _NON_READING = frozenset({"AssignVariableOp", "VarIsInitializedOp", "DestroyResourceOp"})
 _FEED_PREFIX = "compat__feed__"
 _RES_PREFIX = "compat__res__"
@@ -101,10 +106,49 @@ class VariableMap(collections.abc.Mapping):
 class _Signature:
     """One compiled (feeds, fetches, targets) combination."""
 
-    __slots__ = ("function", "feed_dtypes", "must_be_initialized", "assigned", "n_fetch")
+    __slots__ = ("function", "feed_dtypes", "must_be_initialized", "assigned", "n_fetch",
+                 "direct", "_options", "_attrs")
+
+    def prepare_direct(self):
+        """Sets up :meth:`call`'s direct path: the compiled function executed by name, as
+        ``AtomicFunction.call_flat`` does, without its per-call Python work (attribute
+        serialization, tape and control-dependency scopes, output handle data). Only for
+        plain numeric feeds and non-resource, non-variant outputs."""
+        self.direct = None
+        self._options = self._attrs = None
+        atomic = getattr(self.function, "_inference_function", None)
+        if atomic is None or getattr(atomic, "call_flat", None) is None:  # pragma: no cover
+            return
+        try:
+            outputs = atomic.function_type.flat_outputs
+            name = atomic.name.decode()
+        except AttributeError:  # pragma: no cover - other TF versions
+            return
+        if any(d in (dtypes.resource, dtypes.variant, dtypes.string)
+               for d in self.feed_dtypes) or any(
+                o.dtype in (dtypes.resource, dtypes.variant) for o in outputs):
+            return
+        self.direct = (atomic, name, len(outputs), list(self.function.captured_inputs),
+                       [d.as_datatype_enum for d in self.feed_dtypes])
 
     def call(self, values):
         """Calls the concrete function with already validated NumPy feeds."""
+        direct = self.direct
+        if direct is not None and cancellation.context() is None:
+            atomic, name, n_out, captures, enums = direct
+            ctx = context.context()
+            ctx.ensure_initialized()
+            options = ctx.function_call_options
+            if options is not self._options:
+                self._attrs = tuple(itertools.chain(*options.as_attrs().items()))
+                self._options = options
+            device = ctx.device_name
+            # copies, as convert_to_tensor does: the function never aliases the caller's
+            # arrays (a v1 Session may, e.g. a variable assigned from a feed)
+            inputs = [ops.EagerTensor(np.array(v), device, e) for v, e in zip(values, enums)]
+            inputs.extend(captures)
+            with atomic_function.InterpolateRuntimeError(atomic):
+                return execute.quick_execute(name, n_out, inputs, self._attrs, ctx)
         function = self.function
         call_flat = getattr(function, "_call_flat", None)
         if call_flat is None:  # pragma: no cover - other TF versions
@@ -145,7 +189,7 @@ class _Plan:
     """A compiled run for one plain fetch/feed structure: skips fetch-handler building,
     feed expansion and sorting on later runs with the same structure."""
 
-    __slots__ = ("sig", "order", "dtypes", "shapes", "build")
+    __slots__ = ("sig", "order", "dtypes", "shapes", "build", "keep")
 
     @classmethod
     def make(cls, sig, fetches, feed_dict, fed_refs, fetch_tensors, feeds):
@@ -154,6 +198,10 @@ class _Plan:
             return None  # a fetched tensor is also fed: the general path handles it
         plan = cls()
         plan.sig = sig
+        # The plan key is made of id()s: holding the keyed objects keeps those ids from
+        # being reused by other objects while the plan exists (fetches may be temporary
+        # wrappers, e.g. the ShouldUseWrapper of tf.is_variable_initialized).
+        plan.keep = (tuple(_leaves(fetches)), tuple(feed_dict or ()))
         keys = list(feed_dict or ())
         position = {r.deref().name: i for i, r in enumerate(fed_refs)}
         if len(keys) != len(position) or any(k.name not in position for k in keys):
@@ -437,6 +485,7 @@ class Runner:
             (name, self._variables[name]) for name in read_vars - assigned_vars))
         sig.assigned = frozenset(assigned_vars)
         sig.n_fetch = len(fetch_names)
+        sig.prepare_direct()
         return sig
 
     def _signature(self, fed_tensors, fetch_tensors, target_ops):
@@ -547,6 +596,8 @@ class Runner:
             plan = _Plan.make(sig, fetches, feed_dict, fed_refs, fetch_tensors, feeds)
             if plan is not None:
                 with self._lock:
+                    if len(self._plans) >= _MAX_PLANS:  # e.g. new fetch objects per run
+                        self._plans.clear()
                     self._plans[plan_key] = plan
         if sig.must_be_initialized:
             self._check_initialized(sig)

@@ -105,3 +105,61 @@ def test_repeated_run_structure_uses_the_cached_plan(monkeypatch):
         assert len(calls) == 1
         sess.run([y], {x: [1.0]})  # a list value: the full checks (slow path) again
         assert len(calls) == 2
+
+
+def test_compiled_runs_execute_the_function_directly_with_the_same_results(monkeypatch):
+    """Plain numeric signatures skip ConcreteFunction's per-call Python layers; string
+    feeds take the general call. Both give the same values and keep TF's errors."""
+    from tensorflow.python.eager.polymorphic_function import concrete_function
+
+    general = []
+    real = concrete_function.ConcreteFunction._call_flat
+
+    def counting(self, *args, **kwargs):
+        general.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(concrete_function.ConcreteFunction, "_call_flat", counting)
+    x = tf.placeholder(tf.float32, [None], name="x")
+    i = tf.placeholder(tf.int32, [], name="i")
+    s = tf.placeholder(tf.string, [None], name="s")
+    picked = tf.gather(x, i)
+    joined = tf.strings.reduce_join(s)
+    with tf.Session(backend="eager") as sess:
+        for k in range(3):
+            assert sess.run(picked, {x: np.arange(4, dtype=np.float32), i: k}) == k
+        assert general == []
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices = 7 is not in"):
+            sess.run(picked, {x: np.arange(4, dtype=np.float32), i: 7})
+        assert sess.run(joined, {s: np.array([b"a", b"b"], object)}) == b"ab"
+        assert general  # the string signature used the general path
+
+
+def test_feeds_are_copied_into_the_function():
+    """A variable assigned from a fed array does not change when the caller mutates the
+    array afterwards (a v1 Session may alias a suitably aligned array; the eager backend
+    always copies)."""
+    x = tf.placeholder(tf.float32, [4096], name="x")
+    v = tf.get_variable("v", [4096], initializer=tf.zeros_initializer())
+    assign = v.assign(x)
+    buf = np.empty(4096 + 64, np.float32)  # 64-byte aligned: TF may share such memory
+    start = (-buf.ctypes.data % 64) // 4
+    arr = buf[start:start + 4096]
+    arr[:] = np.arange(4096)
+    with tf.Session(backend="eager") as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(assign.op, {x: arr})
+        arr[:] = -1
+        np.testing.assert_array_equal(sess.run(v), np.arange(4096, dtype=np.float32))
+
+
+def test_cached_plans_are_not_reused_for_new_objects_at_a_freed_address():
+    """Run structures are cached by the id() of their fetches; a temporary fetch object
+    (tf.is_variable_initialized returns a fresh wrapper) must not let a later object at
+    the same address hit the earlier object's plan (it did: wrong values)."""
+    with tf.Session(backend="eager") as sess:
+        for i in range(200):
+            var = tf.get_variable(f"maybe_{i}", [1])
+            if i % 2 == 0:
+                sess.run(var.initializer)
+            assert bool(sess.run(tf.is_variable_initialized(var))) == (i % 2 == 0), i
