@@ -47,6 +47,53 @@ NAME = "eager"
 
 _VAR_HANDLE_OPS = frozenset({"VarHandleOp"})
 # Consumers of a variable handle that do not read its value.
+# Stateful ops that never keep an input buffer beyond the run (they read inputs, or
+# copy them into existing state). A signature where any other stateful op consumes
+# data computed from a feed (assigning a feed to a variable, building a dataset or a
+# table from it, queues, py_func, function calls) gets private copies of its fed
+# arrays; otherwise the arrays are passed as they are, as a v1 Session does.
+_NO_INPUT_KEEPING = frozenset({
+    "ReadVariableOp", "ResourceGather", "ResourceGatherNd", "VarIsInitializedOp",
+    "VarHandleOp", "AssignAddVariableOp", "AssignSubVariableOp", "ResourceCountUpTo",
+    "ResourceStridedSliceAssign", "Assert", "Print", "PrintV2", "IteratorGetNext",
+    "IteratorGetNextSync", "IteratorGetNextAsOptional", "LookupTableFindV2",
+    "LookupTableSizeV2", "TruncatedNormal", "ParameterizedTruncatedNormal", "Multinomial",
+    "WriteScalarSummary", "WriteHistogramSummary", "WriteSummary",
+})
+_NO_INPUT_KEEPING_PREFIXES = ("ResourceApply", "ResourceSparseApply", "ResourceScatter",
+                              "Random")
+
+
+def _keeps_no_input(op_type):
+    return op_type in _NO_INPUT_KEEPING or op_type.startswith(_NO_INPUT_KEEPING_PREFIXES)
+
+
+def _downstream(tensors, names):
+    """Ops among `names` that consume data computed from `tensors` (control edges
+    carry no data)."""
+    seen, out = set(), []
+    stack = [op for t in tensors for op in t.consumers()]
+    while stack:
+        op = stack.pop()
+        if op.name in seen or op.name not in names:
+            continue
+        seen.add(op.name)
+        out.append(op)
+        for t in op.outputs:
+            stack.extend(t.consumers())
+    return out
+
+
+def _private_copy(array):
+    """A copy of `array` at a 64-byte aligned address (TF uses aligned arrays in place,
+    so the feed is copied once, not twice)."""
+    buf = np.empty(array.nbytes + 64, np.uint8)
+    start = -buf.ctypes.data % 64
+    out = buf[start:start + array.nbytes].view(array.dtype).reshape(array.shape)
+    np.copyto(out, array)
+    return out
+
+
 _MAX_PLANS = 512  # cached run structures per session (the fast path)
 _NON_READING = frozenset({"AssignVariableOp", "VarIsInitializedOp", "DestroyResourceOp"})
 _FEED_PREFIX = "compat__feed__"
@@ -107,7 +154,7 @@ class _Signature:
     """One compiled (feeds, fetches, targets) combination."""
 
     __slots__ = ("function", "feed_dtypes", "must_be_initialized", "assigned", "n_fetch",
-                 "direct", "_options", "_attrs")
+                 "copy_feeds", "direct", "_options", "_attrs")
 
     def prepare_direct(self):
         """Sets up :meth:`call`'s direct path: the compiled function executed by name, as
@@ -143,9 +190,11 @@ class _Signature:
                 self._attrs = tuple(itertools.chain(*options.as_attrs().items()))
                 self._options = options
             device = ctx.device_name
-            # copies, as convert_to_tensor does: the function never aliases the caller's
-            # arrays (a v1 Session may, e.g. a variable assigned from a feed)
-            inputs = [ops.EagerTensor(np.array(v), device, e) for v, e in zip(values, enums)]
+            if self.copy_feeds or ctx.is_async():
+                # state built from a feed never shares the caller's memory (a v1 Session
+                # may share it: a dataset from a feed saw later writes to the array)
+                values = [_private_copy(v) for v in values]
+            inputs = [ops.EagerTensor(v, device, e) for v, e in zip(values, enums)]
             inputs.extend(captures)
             with atomic_function.InterpolateRuntimeError(atomic):
                 return execute.quick_execute(name, n_out, inputs, self._attrs, ctx)
@@ -420,6 +469,9 @@ class Runner:
             node.attr["dtype"].type = dtypes.resource.as_datatype_enum
 
         read_vars, assigned_vars = set(), set()
+        fed_data = _downstream(fed_tensors, needed)
+        may_keep_inputs = any(
+            op.op_def.is_stateful and not _keeps_no_input(op.type) for op in fed_data)
         for op in self.graph.get_operations():  # keep graph order for the import
             if op.name not in needed:
                 continue
@@ -485,6 +537,7 @@ class Runner:
             (name, self._variables[name]) for name in read_vars - assigned_vars))
         sig.assigned = frozenset(assigned_vars)
         sig.n_fetch = len(fetch_names)
+        sig.copy_feeds = may_keep_inputs
         sig.prepare_direct()
         return sig
 

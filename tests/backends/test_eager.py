@@ -135,22 +135,53 @@ def test_compiled_runs_execute_the_function_directly_with_the_same_results(monke
         assert general  # the string signature used the general path
 
 
-def test_feeds_are_copied_into_the_function():
-    """A variable assigned from a fed array does not change when the caller mutates the
-    array afterwards (a v1 Session may alias a suitably aligned array; the eager backend
-    always copies)."""
+def _aligned(n):
+    buf = np.empty(n + 64, np.float32)  # 64-byte aligned: TF may use such memory in place
+    start = (-buf.ctypes.data % 64) // 4
+    arr = buf[start:start + n]
+    arr[:] = np.arange(n)
+    return arr
+
+
+def test_state_built_from_a_feed_never_shares_the_callers_array():
+    """A variable assigned from a fed array and a dataset built from one do not change
+    when the caller writes to the array afterwards (a v1 Session may share an aligned
+    array's memory with both; the eager backend copies feeds for such signatures)."""
     x = tf.placeholder(tf.float32, [4096], name="x")
     v = tf.get_variable("v", [4096], initializer=tf.zeros_initializer())
     assign = v.assign(x)
-    buf = np.empty(4096 + 64, np.float32)  # 64-byte aligned: TF may share such memory
-    start = (-buf.ctypes.data % 64) // 4
-    arr = buf[start:start + 4096]
-    arr[:] = np.arange(4096)
+    iterator = tf.data.make_initializable_iterator(
+        tf.data.Dataset.from_tensor_slices(x).batch(4096))
+    batch = iterator.get_next()
+    arr, data = _aligned(4096), _aligned(4096)
     with tf.Session(backend="eager") as sess:
         sess.run(tf.global_variables_initializer())
         sess.run(assign.op, {x: arr})
+        sess.run(iterator.initializer, {x: data})
         arr[:] = -1
+        data[:] = -1
         np.testing.assert_array_equal(sess.run(v), np.arange(4096, dtype=np.float32))
+        np.testing.assert_array_equal(sess.run(batch), np.arange(4096, dtype=np.float32))
+
+
+def test_only_signatures_that_may_keep_a_feed_copy_it():
+    """Training steps (gathers, optimizer updates, scatters, reads) use the fed arrays in
+    place, as a v1 Session does; assigning a feed to a variable copies it."""
+    ids = tf.placeholder(tf.int32, [None], name="ids")
+    target = tf.placeholder(tf.float32, [None], name="target")
+    emb = tf.get_variable("emb", [10, 3])
+    loss = tf.reduce_mean(tf.square(tf.reduce_sum(tf.gather(emb, ids), 1) - target))
+    train = tf.train.AdamOptimizer(0.1).minimize(loss)
+    assign = emb.assign(tf.zeros([10, 3]) + tf.reduce_sum(target), read_value=False)
+    feed = {ids: np.array([1, 2], np.int32), target: np.array([0.5, 1.0], np.float32)}
+    with tf.Session(backend="eager") as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run([train, loss], feed)
+        sess.run(assign, feed)
+        # (fed names, fetched names, target names) -> copies its feeds?
+        copies = {key[1:]: sig.copy_feeds for key, sig in sess.runner._signatures.items()}
+    assert copies[((loss.name,), (train.name,))] is False
+    assert copies[((), (assign.name,))] is True
 
 
 def test_cached_plans_are_not_reused_for_new_objects_at_a_freed_address():
