@@ -16,23 +16,14 @@ PROGRAMS = pathlib.Path(__file__).parent / "tf1_programs"
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    return _run_raw_reference(tmp_path_factory.mktemp("raw"))
-
-
-def _run_raw_reference(tmp_path):
-    """The same source with the original import, in a graph, on a raw v1 Session."""
-    source = (PROGRAMS / "regression_1_15.py").read_text()
-    source = source.replace("import compat.v1 as tf", "import tensorflow.compat.v1 as tf")
-    assert "compat.v1 as tf" not in source.replace("tensorflow.compat.v1 as tf", "")
-    namespace = {"__name__": "raw_reference"}
-    with tf2.Graph().as_default() as g:
-        exec(compile(source, "regression_1_15_raw.py", "exec"), namespace)
-        return namespace["main"](lambda: tf2.compat.v1.Session(graph=g), str(tmp_path))
+    return _raw("regression_1_15", str(tmp_path_factory.mktemp("raw")))
 
 
 def _raw(program, *args):
+    """The same source with the original import, in a graph, on a raw v1 Session."""
     source = (PROGRAMS / f"{program}.py").read_text()
     source = source.replace("import compat.v1 as tf", "import tensorflow.compat.v1 as tf")
+    assert "compat.v1 as tf" not in source.replace("tensorflow.compat.v1 as tf", "")
     namespace = {"__name__": f"raw_{program}"}
     with tf2.Graph().as_default() as g:
         exec(compile(source, f"{program}_raw.py", "exec"), namespace)
@@ -72,17 +63,9 @@ def test_module_level_variable_methods_match_raw_tensorflow(variable_methods_ref
     np.testing.assert_array_equal(got["table"], [1, 11, 1, 21])
 
 
-def _run_shim(backend, tmp_path):
-    sys.modules.pop("tests.tf1_programs.regression_1_15", None)
-    tf2.compat.v1.reset_default_graph()
-    module = importlib.import_module("tests.tf1_programs.regression_1_15")
-    assert tf2.executing_eagerly(), "building the TF1 program must not leave graph mode on"
-    return module.main(lambda: compat.Session(backend=backend), str(tmp_path))
-
-
 def test_tf1_program_matches_raw_tensorflow(reference, backend, tmp_path):
     ref = reference
-    got = _run_shim(backend, tmp_path / backend)
+    got = _shim("regression_1_15", backend, str(tmp_path / backend))
     np.testing.assert_array_equal(got["losses"], ref["losses"])  # bit-identical
     np.testing.assert_array_equal(got["final_w_var"], ref["final_w_var"])
     # TF1 returned a variable's value for its name; raw TF 2.21 returns the handle.
