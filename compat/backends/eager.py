@@ -19,6 +19,9 @@ Known differences from a v1 Session (documented, tested):
   op): a random op run by two different signatures draws two streams. The first
   values drawn for a seeded op match the graph backend.
 * ``options`` / ``run_metadata`` are accepted and ignored.
+* a feed that reaches state (a variable assignment, a dataset, a table) is copied
+  first; a v1 Session may share an aligned array's memory with such state. Other
+  feeds are used in place, as by the Session.
 """
 
 import collections
@@ -46,7 +49,6 @@ __all__ = ["NAME", "Runner", "VariableMap"]
 NAME = "eager"
 
 _VAR_HANDLE_OPS = frozenset({"VarHandleOp"})
-# Consumers of a variable handle that do not read its value.
 # Stateful ops that never keep an input buffer beyond the run (they read inputs, or
 # copy them into existing state). A signature where any other stateful op consumes
 # data computed from a feed (assigning a feed to a variable, building a dataset or a
@@ -95,6 +97,7 @@ def _private_copy(array):
 
 
 _MAX_PLANS = 512  # cached run structures per session (the fast path)
+# Consumers of a variable handle that do not read its value.
 _NON_READING = frozenset({"AssignVariableOp", "VarIsInitializedOp", "DestroyResourceOp"})
 _FEED_PREFIX = "compat__feed__"
 _RES_PREFIX = "compat__res__"
