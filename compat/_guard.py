@@ -352,16 +352,14 @@ def _guard_variable_method(method):
 
 
 def _variable_classes():
-    """The variable classes TF1 code gets (resource, unread, ref), with the names of
-    their guarded methods: operators and assign/read/scatter methods each class
-    defines itself (inherited ones are guarded where they are defined)."""
+    """The variable classes TF1 code gets (resource, unread, ref) and their bases: each
+    gets guarded operators and assign/read/scatter methods where it defines them."""
     from tensorflow.python.ops import ref_variable, resource_variable_ops, variables
-    names = set(tensor_lib.Tensor.OVERLOADABLE_OPERATORS) | set(_EXTRA_VARIABLE_METHODS)
     classes = (variables.Variable, resource_variable_ops.BaseResourceVariable,
                resource_variable_ops.ResourceVariable,
                getattr(resource_variable_ops, "_UnreadVariable", None),
                ref_variable.RefVariable)
-    return [(cls, names) for cls in classes if cls is not None]
+    return [cls for cls in classes if cls is not None]
 
 
 def install_operator_guards():
@@ -384,7 +382,8 @@ def install_operator_guards():
             if method is None or getattr(method, "__compat_guarded__", False):
                 continue
             setattr(symbolic, name, _guard_tensor_method(method))
-        for cls, names in _variable_classes():
+        names = set(tensor_lib.Tensor.OVERLOADABLE_OPERATORS) | set(_EXTRA_VARIABLE_METHODS)
+        for cls in _variable_classes():
             for name in names:
                 method = cls.__dict__.get(name)
                 if method is None or not callable(method) or getattr(
