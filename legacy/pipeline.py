@@ -34,6 +34,7 @@ DEFAULTS = dict(fm_epochs=30, fm_k=32, fm_l2=0.1, fm_lr=0.002, bpr_epochs=24, bp
                 bpr_l2=1e-4, bpr_lr=0.003, batch_size=1024, alpha=0.1, seed=42)
 
 # DESIGN.md, MovieLens-100K u1, same protocol.
+COMPARISON_DATA = "movielens:ml-100k/u1"
 COMPARISON = [
     ("scikit-surprise BaselineOnly", 0.960, None, None, None),
     ("scikit-surprise SVD", 0.951, None, None, None),
@@ -199,6 +200,10 @@ def format_table(result):
     lines.append(f"| **{label} ({result['backend']})** | "
                  f"**{result['fm_rmse']:.3f}** | **{result['bpr_auc']:.3f}** | "
                  f"**{result['rec_recall_at_10']:.3f}** | **{result['rec_ndcg_at_10']:.3f}** |")
+    if not str(result.get("data", "")).startswith(COMPARISON_DATA):
+        lines.append("")
+        lines.append(f"(The other rows were measured on MovieLens-100K u1; this run used "
+                     f"{result.get('data')}: run with --data ../shared/data/ml-100k to compare.)")
     return "\n".join(lines)
 
 

@@ -38,6 +38,7 @@ def test_pipeline_on_synthetic_data_both_backends_agree(tmp_path, capsys):
     assert graph["bpr_auc"] > 0.6
     out = capsys.readouterr().out
     assert "| **legacy FM / BPR-FM / predictor (eager)** |" in out
+    assert "other rows were measured on MovieLens-100K u1; this run used synthetic" in out
 
 
 def test_pipeline_cli_errors(tmp_path, capsys):
@@ -51,10 +52,11 @@ def test_pipeline_cli_errors(tmp_path, capsys):
 
 @pytest.mark.skipif(not (ML100K / "u1.base").is_file(),
                     reason=f"MovieLens-100K not found at {ML100K} (../shared is absent)")
-def test_quality_bar_on_movielens_u1(tmp_path):
+def test_quality_bar_on_movielens_u1(tmp_path, capsys):
     args = ["--backend", "graph", "--out", str(tmp_path / "out"), "--data", str(ML100K),
             "--metrics-json", str(tmp_path / "m.json"), "--no-progress"]
     assert pipeline.main(args) == 0
+    assert "other rows were measured" not in capsys.readouterr().out  # same data
     result = json.loads((tmp_path / "m.json").read_text())
     assert result["fm_rmse"] <= 0.93
     assert result["bpr_auc"] >= 0.89
