@@ -3,10 +3,11 @@
     python -m benchmarks.bench_steps [--rounds 400] [--steps 1]
 
 Same graph for the raw Session and the shim; native TF2 is the same FM written with
-tf.Variable + tf.function + GradientTape + Keras Adam. Each ratio is measured on its
-own pair of variants, interleaved round by round (order alternating; by default a round
-is one step of each variant of each pair, so paired samples share the machine's load);
-the table reports the median of per-round paired ratios with their interquartile range.
+tf.Variable + tf.function + GradientTape + Keras Adam, and the ported BPR-FM
+(``ported.bpr_fm``). Each ratio is measured on its own pair of variants, in phases where
+only that pair runs, interleaved round by round (order alternating; by default a round is
+one step of each variant, so paired samples share the machine's load); the table reports
+the median of per-round paired ratios with their interquartile range.
 """
 
 import argparse
@@ -105,40 +106,67 @@ def _bpr_runners(data, features, batch, mode, rows):
             if label.startswith("shim"):
                 trace[name] = time.perf_counter() - t
             runners[label] = runner
+    if mode == "step":
+        runners["native-tf2"] = _native_bpr(features, batch, users, pos, neg)
     return runners, trace
 
 
-# Each ratio comes from its own interleaved pair: in rounds that also ran the native
-# TF2 step next to the shim's eager step, the eager step was ~5% slower (both use the
-# eager runtime's threads; measured 0.99 vs 0.94 of raw in one process), which would
-# charge the comparison with raw to a variant a shim user does not run.
+def _native_bpr(features, batch, users, pos, neg):
+    """The ported (native TF2) BPR-FM's training step on one fixed batch: tf.function +
+    GradientTape + Keras Adam, NumPy batches instead of the TF1 iterator."""
+    from ported.bpr_fm import BPRFM as NativeBPRFM
+
+    model = NativeBPRFM(features, k=64, batch_size=batch)
+    args = [tf.constant(a[:batch]) for a in (users, pos, neg)]
+    model._step(*args)  # trace
+    return lambda: model._step(*args).numpy()
+
+
+# Each ratio comes from its own interleaved pair, and each pair is measured in phases of
+# its own (only its two variants run in a phase). Measured here: a step's time depends on
+# which runtime the process ran most (the v1 Session and the eager runtime have their own
+# thread pools and share the cores). With the shim-graph pair's two Session steps in the
+# same round, the BPR-FM eager step measured 1.08 of raw; with the eager pair alone, 1.02;
+# with two eager variants per raw step, 0.91 (same step, same process, same hour). Phases
+# give both variants of a pair the same share of the process.
 PAIRS = (("shim-graph", "raw-v1"), ("shim-eager", "raw-v1"), ("shim-eager", "native-tf2"))
 
 
-def measure(runners, rounds, steps, pairs=PAIRS):
-    """{(a, b): ([a's step times], [b's step times])} from `rounds` rounds; each round
-    runs every pair once (pairs in a seeded random order), a then b or b then a
-    (alternating), so paired samples share the machine's load and no variant keeps
-    one position in the round."""
+def measure(runners, rounds, steps, pairs=PAIRS, phase=25, warmup=2):
+    """{(a, b): ([a's step times], [b's step times])}: `rounds` timed rounds per pair.
+    A pair is measured in phases of `phase` rounds in which only its two variants run,
+    a then b or b then a (alternating, so paired samples share the machine's load); the
+    first `warmup` rounds of a phase are not timed. Phases of the pairs alternate (in a
+    seeded random order) until every pair has its rounds."""
     pairs = [p for p in pairs if p[0] in runners and p[1] in runners]
     rng = random.Random(0)
     samples = {p: ([], []) for p in pairs}
     for fn in runners.values():
         for _ in range(3):
             fn()
-    for r in range(rounds):
+    while any(len(samples[p][0]) < rounds for p in pairs):
         for pair in rng.sample(pairs, len(pairs)):
-            order = (0, 1) if r % 2 == 0 else (1, 0)
-            times = [0.0, 0.0]
-            for i in order:
-                fn = runners[pair[i]]
-                t = time.perf_counter()
-                for _ in range(steps):
-                    fn()
-                times[i] = (time.perf_counter() - t) / steps
-            samples[pair][0].append(times[0])
-            samples[pair][1].append(times[1])
+            todo = min(phase, rounds - len(samples[pair][0]))
+            for r in range(-warmup if todo else 0, todo):
+                order = (0, 1) if r % 2 == 0 else (1, 0)
+                times = [0.0, 0.0]
+                for i in order:
+                    fn = runners[pair[i]]
+                    t = time.perf_counter()
+                    for _ in range(steps):
+                        fn()
+                    times[i] = (time.perf_counter() - t) / steps
+                if r >= 0:
+                    samples[pair][0].append(times[0])
+                    samples[pair][1].append(times[1])
     return samples
+
+
+def _batches_needed(rounds, steps, phase=25, warmup=2):
+    """Steps one variant runs in :func:`measure` when it is in two pairs (raw-v1 and
+    shim-eager are), with margin: the BPR-FM iterator must not run out."""
+    phases = -(-rounds // phase)
+    return 2 * (rounds + warmup * phases) * steps + 50
 
 
 def paired(samples, name, base):
@@ -154,6 +182,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=400)
     parser.add_argument("--steps", type=int, default=1)
+    parser.add_argument("--case", action="append", metavar="TEXT",
+                        help="run only the cases whose label contains TEXT (repeatable)")
     args = parser.parse_args(argv)
     data = data_lib.synthetic()
     features = data_lib.FeatureSpace(data)
@@ -161,9 +191,13 @@ def main(argv=None):
     cases = [("FM step, batch 1024", lambda: _fm_runners(features, 1024)),
              ("FM step, batch 8192", lambda: _fm_runners(features, 8192)),
              ("BPR-FM step, batch 1024", lambda: _bpr_runners(
-                 data, features, 1024, "step", 1024 * (2 * args.rounds * args.steps + 50))),
+                 data, features, 1024, "step", 1024 * _batches_needed(args.rounds, args.steps))),
              ("BPR-FM iterator init, 3 x 4096 x 1024 int32 fed", lambda: _bpr_runners(
                  data, features, 1024, "init", 4096 * 1024))]
+    if args.case:
+        cases = [c for c in cases if any(t.lower() in c[0].lower() for t in args.case)]
+        if not cases:
+            parser.error(f"no case matches {args.case}")
     for label, build in cases:
         runners, trace = build()
         samples = measure(runners, args.rounds, args.steps)
