@@ -166,6 +166,9 @@ class _EnterMixin:
                 cm.__exit__(exc_type, exc, tb)
 
 
+_COMPUTED = (property, functools.cached_property)
+
+
 class GuardedObject(_EnterMixin, wrapt.ObjectProxy):
     """Proxy for a TF1 builder object: its methods run in TF1's default graph."""
 
@@ -176,7 +179,14 @@ class GuardedObject(_EnterMixin, wrapt.ObjectProxy):
     def __getattr__(self, name):
         if name.startswith("_self_"):
             raise AttributeError(name)
-        value = getattr(self.__wrapped__, name)
+        wrapped = self.__wrapped__
+        if _in_eager() and isinstance(getattr(type(wrapped), name, None), _COMPUTED):
+            # a property (`layer.updates`, `layer.losses`) computes in TF1's default
+            # graph, as its methods do: read eagerly, some raise or return eager values
+            with ops.get_default_graph().as_default():
+                value = getattr(wrapped, name)
+        else:
+            value = getattr(wrapped, name)
         if callable(value) and not isinstance(value, type):
             return guard_callable(value)
         return wrap_value(value)

@@ -352,3 +352,32 @@ def test_user_subclasses_of_shim_classes_build_at_module_level(backend):
         np.testing.assert_allclose(out, [[-1, -1, -1], [1, 1, 1]], atol=1e-2)
         sess.run(step)
         assert sess.run(v) == 0.0  # 2 - 0.5 * 2 * 2
+
+
+def test_layer_properties_read_at_module_level(backend):
+    """Properties of TF1 layer objects (`layer.updates`, `layer.losses`, `layer.weights`)
+    read at a script's top level compute in TF1's default graph, like their methods:
+    read eagerly, `updates` raised AttributeError on TF 2.21."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    bn = tf.layers.BatchNormalization(momentum=0.5, name="bn")
+    dense = tf.layers.Dense(2, kernel_regularizer=tf.contrib.layers.l2_regularizer(0.5),
+                            kernel_initializer=tf.ones_initializer(), name="d")
+    y = dense(bn(x, training=True))
+    updates = bn.updates
+    assert sorted(op.name for op in updates) == sorted(
+        op.name for op in tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+    assert len(updates) == 2
+    assert [w.name for w in bn.weights] == ["bn/gamma:0", "bn/beta:0", "bn/moving_mean:0",
+                                            "bn/moving_variance:0"]
+    (penalty,) = dense.losses
+    loss = tf.reduce_mean(y) + penalty
+    with tf.control_dependencies(bn.updates):
+        train = tf.identity(loss)
+    data = np.array([[1.0, 2.0, 3.0], [3.0, 6.0, 9.0]], np.float32)
+    with tf.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train, {x: data})
+        np.testing.assert_allclose(sess.run("bn/moving_mean:0"), 0.5 * data.mean(0),
+                                   rtol=1e-6)
+        # TF1 l2_regularizer: scale * l2_loss = scale * sum(w ** 2) / 2
+        assert sess.run(penalty) == pytest.approx(0.5 * 6 / 2)
