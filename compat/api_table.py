@@ -19,8 +19,8 @@ Entry = collections.namedtuple("Entry", ["symbol", "graph", "eager", "notes"])
 _E = Entry
 ENTRIES = (
     _E("Session", "shim", "shim", "TF1 fetch/feed/lifecycle/error semantics on both runtimes; "
-       "the eager backend copies fed arrays (a v1 Session may share an aligned array's "
-       "memory, e.g. with a variable assigned from the feed)"),
+       "the eager backend copies a fed array that reaches state (a v1 Session may share "
+       "an aligned array's memory, e.g. with a variable assigned from the feed)"),
     _E("InteractiveSession", "shim", "shim",
        "installs itself as default session; does not put the thread in graph mode"),
     _E("Graph / get_default_graph / reset_default_graph", "native", "native",
@@ -66,8 +66,9 @@ ENTRIES = (
     _E("set_random_seed / random_normal / random_uniform / truncated_normal", "native", "differs",
        "same first draws; a random op run by two different fetch signatures keeps one "
        "stream per signature on eager (one per op on graph)"),
-    _E("Session.partial_run / Session.partial_run_setup", "native", "unsupported",
-       "raises NotImplementedError on eager"),
+    _E("Session.partial_run / Session.partial_run_setup", "native", "differs",
+       "emulated on eager (same values, errors and run-once semantics); a stateful op's "
+       "resource or variant output needed after a later feed raises UnimplementedError"),
     _E("RunOptions / RunMetadata", "native", "no-op", "accepted and ignored on eager"),
     _E("layers.dense / layers.dropout / layers.flatten / layers.batch_normalization / "
        "layers.conv1d / layers.conv2d / layers.max_pooling1d / layers.max_pooling2d / "

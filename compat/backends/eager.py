@@ -22,6 +22,10 @@ Known differences from a v1 Session (documented, tested):
 * a feed that reaches state (a variable assignment, a dataset, a table) is copied
   first; a v1 Session may share an aligned array's memory with such state. Other
   feeds are used in place, as by the Session.
+* ``partial_run`` is emulated: one function call per step that unblocks ops. A
+  stateful op's output that a later step needs is kept as a NumPy value, so one that
+  is a resource or variant (a TF1 ``TensorArrayV3`` handle) raises
+  ``UnimplementedError``; stateless producers run again in the later step.
 """
 
 import collections
@@ -124,6 +128,35 @@ def _is_session_resource(op):
     return all(t.dtype == dtypes.resource for t in op.outputs)
 
 
+def _needed_ops(fed, fetch_tensors, target_ops, ran=frozenset()):
+    """The ops a run of (fetches, targets) executes, stopping at fed tensor names:
+    ({name: op}, variable handle ops, session resource ops). Handle and resource ops
+    are the session's state, not part of the run. Control inputs named in `ran`
+    (ops a partial run already ran) are dropped; their outputs must be fed."""
+    needed, var_ops, res_ops = {}, {}, {}
+    stack = [t.op for t in fetch_tensors if t.name not in fed] + list(target_ops)
+    while stack:
+        op = stack.pop()
+        if op.name in needed:
+            continue
+        needed[op.name] = op
+        for t in op.inputs:
+            if t.name in fed:
+                continue
+            producer = t.op
+            if producer.type in _VAR_HANDLE_OPS:
+                var_ops[producer.name] = producer
+            elif _is_session_resource(producer):
+                res_ops[producer.name] = producer
+            else:
+                stack.append(producer)
+        for c in op.control_inputs:
+            if c.type in _VAR_HANDLE_OPS or _is_session_resource(c) or c.name in ran:
+                continue
+            stack.append(c)
+    return needed, var_ops, res_ops
+
+
 def _tensor_key(name):
     """'a' -> 'a:0'; 'a:1' stays."""
     return name if ":" in name else name + ":0"
@@ -207,6 +240,149 @@ class _Signature:
             return function(*values)
         tensors = [ops.convert_to_tensor(v, dtype=d) for v, d in zip(values, self.feed_dtypes)]
         return call_flat(tensors, function.captured_inputs)
+
+
+class _PartialRun:
+    """One partial run: TF1 runs every op of the setup's fetches and targets as soon as
+    the feeds it depends on are fed, once. Emulated with one signature call per step
+    that newly unblocks ops; values that ops still waiting need are kept: a stateful
+    op's output is fetched and fed back to later steps (it never runs twice), a
+    stateless op runs again there."""
+
+    def __init__(self, runner, fetch_tensors, target_ops, feed_tensors):
+        self.runner = runner
+        self.lock = threading.Lock()
+        self.feeds = {t.name: t for t in feed_tensors}
+        self.fetches = {t.name: t for t in fetch_tensors}
+        self.ops, _, _ = _needed_ops(self.feeds, fetch_tensors, target_ops)
+        self.fed = {}        # feed name -> checked NumPy value
+        self.values = {}     # tensor name -> value computed by an earlier step
+        self.done = set()    # names of ops that ran
+        self.fetched = set()
+
+    def finished(self):
+        return bool(self.fetches) and self.fetched >= set(self.fetches)
+
+    def _blocked(self, fed_names):
+        """{op name: the unfed feed it waits for} over the run's ops (passes in graph
+        order until nothing changes: loops feed values back to earlier ops)."""
+        blocked = {}
+        ops = [op for op in self.runner.graph.get_operations() if op.name in self.ops]
+        changed = True
+        while changed:
+            changed = False
+            for op in ops:
+                if op.name in blocked:
+                    continue
+                waits = None
+                for t in op.inputs:
+                    if t.name in self.feeds:
+                        waits = None if t.name in fed_names else t.name
+                    else:
+                        waits = blocked.get(t.op.name)
+                    if waits:
+                        break
+                if waits is None:
+                    waits = next((blocked[c.name] for c in op.control_inputs
+                                  if c.name in blocked), None)
+                if waits is not None:
+                    blocked[op.name] = waits
+                    changed = True
+        return blocked
+
+    def fetch(self, feeds, fetch_tensors):
+        """Checks like TF1 (nothing changes on an error), feeds, runs what the feeds
+        unblock, and returns the values of `fetch_tensors`."""
+        new_feeds = {}
+        for ref, value in feeds.items():
+            name = ref.deref().name
+            if name not in self.feeds:
+                raise errors.InvalidArgumentError(
+                    None, None, f"The feed {name} was not specified in partial_run_setup.")
+            if name in self.fed:
+                raise errors.InvalidArgumentError(
+                    None, None, f"The feed {name} has already been fed.")
+            new_feeds[name] = value
+        for t in fetch_tensors:
+            if t.name not in self.fetches:
+                raise errors.InvalidArgumentError(
+                    None, None, f"The fetch {t.name} was not specified in partial_run_setup.")
+            if t.name in self.fetched:
+                raise errors.InvalidArgumentError(
+                    None, None, f"The fetch {t.name} has already been fetched.")
+        fed_names = set(self.fed) | set(new_feeds)
+        blocked = self._blocked(fed_names)
+        for t in fetch_tensors:
+            if t.name in fed_names:
+                continue
+            waits = t.name if t.name in self.feeds else blocked.get(t.op.name)
+            if waits:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Fetch {waits} can't be computed from the feeds that have "
+                    "been fed so far.")
+        self.advance(new_feeds, blocked)
+        out = []
+        for t in fetch_tensors:
+            self.fetched.add(t.name)
+            value = self.fed.get(t.name)
+            out.append(self.values[t.name] if value is None else value)
+        return out
+
+    def advance(self, new_feeds, blocked=None):
+        """Runs the ops that `new_feeds` (with the earlier ones) unblock."""
+        fed = dict(self.fed, **new_feeds)
+        if blocked is None:
+            blocked = self._blocked(set(fed))
+        ready = {name: op for name, op in self.ops.items()
+                 if name not in blocked and name not in self.done}
+        if ready:
+            wanted, redo = {}, set()   # tensor name -> tensor (insertion-ordered)
+            for op in ready.values():
+                for t in op.outputs:
+                    if any(c.name in blocked for c in t.consumers()):
+                        self._hold(t, wanted, redo, blocked)
+                    if t.name in self.fetches:
+                        wanted[t.name] = t
+            inputs = {}
+            for op in ready.values():
+                for t in op.inputs:
+                    if t.name in fed:
+                        inputs[t.name] = fed[t.name]
+                    elif t.name in self.values and t.op.name not in ready:
+                        inputs[t.name] = self.values[t.name]
+            graph = self.runner.graph
+            feed_refs = {graph.get_tensor_by_name(n).ref(): v for n, v in inputs.items()}
+            targets = [op for op in ready.values()
+                       if not any(t.name in wanted for t in op.outputs)]
+            values = self.runner._execute(feed_refs, list(wanted.values()), targets,
+                                          frozenset(self.done))
+            self.values.update(zip(wanted, values))
+            self.done.update(name for name in ready if name not in redo)
+        self.fed = fed
+
+    def _hold(self, t, wanted, redo, blocked):
+        """Makes `t` available to a later step. A stateful op's value is fetched now
+        and fed later (the op must not run twice); a stateless op runs again in the
+        later step from its own inputs, kept the same way (feeding a recomputable value
+        would hide constants that shape inference needs, e.g. a TensorList's element
+        shape)."""
+        op = t.op
+        if t.name in self.feeds or op.name not in self.ops or op.name in self.done or \
+                t.name in wanted or op.name in redo:
+            return  # fed, session state, kept by an earlier step, or kept already
+        if not op.op_def.is_stateful:
+            redo.add(op.name)
+            for inp in op.inputs:
+                self._hold(inp, wanted, redo, blocked)
+            return
+        if t.dtype in (dtypes.resource, dtypes.variant):
+            waiting = next(c.name for c in t.consumers() if c.name in blocked)
+            raise errors.UnimplementedError(
+                None, op,
+                f"The eager backend cannot keep {t.name} ({t.dtype.name}) between "
+                f"partial_run calls ({waiting} waits for a feed); use Session.run with the "
+                "full feed_dict.")
+        wanted[t.name] = t
 
 
 def _is_element(x):
@@ -330,6 +506,8 @@ class Runner:
         self._graph_def_version = -1
         self._known_initialized = set()
         self._resource_serial = 0
+        self._partial_runs = {}   # handle -> _PartialRun
+        self._partial_serial = 0
         self.variables = VariableMap(self)
         self.sess_str = ""
 
@@ -413,32 +591,9 @@ class Runner:
                 _registered_functions.add(name)
 
     # --- compiling ------------------------------------------------------------
-    def _compile(self, fed_tensors, fetch_tensors, target_ops):
+    def _compile(self, fed_tensors, fetch_tensors, target_ops, ran=frozenset()):
         fed = {t.name: i for i, t in enumerate(fed_tensors)}
-        needed = set()
-        order = []
-        stack = [t.op for t in fetch_tensors if t.name not in fed] + list(target_ops)
-        var_ops, res_ops = {}, {}
-        while stack:
-            op = stack.pop()
-            if op.name in needed:
-                continue
-            needed.add(op.name)
-            order.append(op)
-            for t in op.inputs:
-                if t.name in fed:
-                    continue
-                producer = t.op
-                if producer.type in _VAR_HANDLE_OPS:
-                    var_ops[producer.name] = producer
-                elif _is_session_resource(producer):
-                    res_ops[producer.name] = producer
-                else:
-                    stack.append(producer)
-            for c in op.control_inputs:
-                if c.type in _VAR_HANDLE_OPS or _is_session_resource(c):
-                    continue
-                stack.append(c)
+        needed, var_ops, res_ops = _needed_ops(fed, fetch_tensors, target_ops, ran)
         for t in fetch_tensors:
             if t.name not in fed and (t.op.type in _VAR_HANDLE_OPS or _is_session_resource(t.op)):
                 raise errors.UnimplementedError(
@@ -486,7 +641,7 @@ class Runner:
             for inp in node.input:
                 if inp.startswith("^"):
                     src = inp[1:]
-                    if src in var_ops or src in res_ops:
+                    if src in var_ops or src in res_ops or src in ran:
                         continue
                     new_inputs.append(inp)
                     continue
@@ -544,15 +699,15 @@ class Runner:
         sig.prepare_direct()
         return sig
 
-    def _signature(self, fed_tensors, fetch_tensors, target_ops):
+    def _signature(self, fed_tensors, fetch_tensors, target_ops, ran=frozenset()):
         key = (tuple(t.name for t in fed_tensors), tuple(t.name for t in fetch_tensors),
-               tuple(op.name for op in target_ops))
+               tuple(op.name for op in target_ops), ran)
         sig = self._signatures.get(key)
         if sig is None:
             with self._lock:
                 sig = self._signatures.get(key)
                 if sig is None:
-                    sig = self._compile(fed_tensors, fetch_tensors, target_ops)
+                    sig = self._compile(fed_tensors, fetch_tensors, target_ops, ran)
                     self._signatures[key] = sig
         return sig
 
@@ -655,13 +810,71 @@ class Runner:
                     if len(self._plans) >= _MAX_PLANS:  # e.g. new fetch objects per run
                         self._plans.clear()
                     self._plans[plan_key] = plan
+        return handler.build_results(self, self._call(sig, [feeds[r] for r in fed_refs]))
+
+    def _call(self, sig, values):
         if sig.must_be_initialized:
             self._check_initialized(sig)
-        outputs = sig.call([feeds[r] for r in fed_refs])
+        outputs = sig.call(values)
         if sig.assigned:
             self._known_initialized.update(sig.assigned)
-        values = [o.numpy() for o in outputs[:sig.n_fetch]] if sig.n_fetch else []
-        return handler.build_results(self, values)
+        return [o.numpy() for o in outputs[:sig.n_fetch]] if sig.n_fetch else []
+
+    def _execute(self, feeds, fetch_tensors, target_ops, ran=frozenset()):
+        """Values of `fetch_tensors` (none of them fed) after running them and
+        `target_ops` with `feeds` ({tensor ref: checked NumPy value}), not running the
+        ops named in `ran` (a partial run's earlier steps)."""
+        fed_refs = sorted(feeds, key=lambda r: r.deref().name)
+        sig = self._signature([r.deref() for r in fed_refs], fetch_tensors, target_ops,
+                              ran)
+        return self._call(sig, [feeds[r] for r in fed_refs])
+
+    # --- partial runs -------------------------------------------------------
+    def partial_run_setup(self, fetches, feeds=None):
+        """Starts a partial run (TF1's experimental ``Session.partial_run_setup``): ops
+        run as soon as everything they need is fed, each at most once per handle."""
+        with context.eager_mode():
+            handler = tf_session._FetchHandler(self.graph, fetches, {})
+            feed_tensors = []
+            for feed in feeds or []:
+                try:
+                    feed_tensors.append(self.graph.as_graph_element(
+                        feed, allow_tensor=True, allow_operation=False))
+                except Exception as e:
+                    raise TypeError(f"Cannot interpret feed_list key as Tensor: {e.args[0]}")
+            run = _PartialRun(self, handler.fetches(), handler.targets(), feed_tensors)
+            with self._lock:
+                self._partial_serial += 1
+                handle = f"compat-partial-run-{id(self):x}-{self._partial_serial}"
+                self._partial_runs[handle] = run
+            try:
+                with run.lock:
+                    run.advance({})
+            except BaseException:
+                with self._lock:
+                    self._partial_runs.pop(handle, None)
+                raise
+            return handle
+
+    def partial_run(self, handle, fetches, feed_dict=None):
+        """Feeds more of a partial run and fetches tensors named in its setup."""
+        with self._lock:
+            run = self._partial_runs.get(handle)
+        if run is None:
+            raise errors.InvalidArgumentError(
+                None, None, "Must run 'setup' before performing partial runs!")
+        with context.eager_mode(), run.lock:
+            feeds = self._process_feeds(feed_dict) if feed_dict else {}
+            handler = tf_session._FetchHandler(self.graph, fetches, feeds)
+            if handler.targets():
+                raise RuntimeError(
+                    "partial_run() requires empty `target_list`. Received: "
+                    f"target_list={handler.targets()} (non-empty)")
+            values = run.fetch(feeds, [t for t in handler.fetches() if t.ref() not in feeds])
+            if run.finished():
+                with self._lock:
+                    self._partial_runs.pop(handle, None)
+            return handler.build_results(self, values)
 
     def list_devices(self):
         return [_Device(d.name, d.device_type, 0, 0) for d in tf.config.list_logical_devices()]
@@ -670,5 +883,6 @@ class Runner:
         with self._lock:
             self._signatures.clear()
             self._plans.clear()
+            self._partial_runs.clear()
             self._resources.clear()
             self._variables.clear()

@@ -1,0 +1,162 @@
+"""TF1's experimental ``Session.partial_run`` on both backends.
+
+On the graph backend this is TensorFlow's own partial run; the eager backend emulates
+it. Every test states TF1's behaviour and runs on both, so the graph run checks the
+statement against TensorFlow and the eager run checks the emulation against it."""
+
+import numpy as np
+import pytest
+
+import compat
+import compat.v1 as tf
+
+
+@pytest.fixture
+def program(graph):
+    a = tf.placeholder(tf.float32, [], name="a")
+    b = tf.placeholder(tf.float32, [], name="b")
+    unused = tf.placeholder(tf.float32, [], name="unused")
+    v = tf.Variable(0.0, name="v")
+    c = tf.add(a, 1.0, name="c")
+    d = tf.multiply(c, b, name="d")
+    inc = tf.assign_add(v, 1.0, name="inc")  # needs no feed: runs at setup
+    e = tf.add(d, inc, name="e")
+    r = tf.identity(v.read_value(), name="r")
+    return dict(graph=graph, a=a, b=b, unused=unused, v=v, c=c, d=d, inc=inc, e=e, r=r)
+
+
+def _session(p, backend):
+    sess = compat.Session(graph=p["graph"], backend=backend)
+    sess.run(p["v"].initializer)
+    return sess
+
+
+def _invalid(match, fn, *args):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=match):
+        fn(*args)
+
+
+def test_partial_run_feeds_in_steps_and_runs_each_op_once(program, backend):
+    p = program
+    with _session(p, backend) as sess:
+        h = sess.partial_run_setup([p["c"], p["d"], p["e"], p["inc"]], [p["a"], p["b"]])
+        assert isinstance(h, str)
+        assert sess.partial_run(h, p["c"], {p["a"]: 1.0}) == 2.0
+        got = sess.partial_run(h, {"d": p["d"], "e": p["e"], "inc": p["inc"]}, {p["b"]: 2.0})
+        assert got == {"d": 4.0, "e": 5.0, "inc": 1.0}
+        assert sess.run(p["v"]) == 1.0  # `inc` ran once although `e` needed it later
+        # all fetches fetched: the handle is gone, as in TF1
+        _invalid("Must run 'setup' before performing partial runs", sess.partial_run, h,
+                 p["d"])
+
+
+def test_partial_run_errors_name_the_problem_and_change_nothing(program, backend):
+    p = program
+    with _session(p, backend) as sess:
+        h = sess.partial_run_setup([p["c"], p["d"]], [p["a"], p["b"]])
+        _invalid("Fetch b:0 can't be computed from the feeds that have been fed so far",
+                 sess.partial_run, h, p["d"], {p["a"]: 1.0})
+        # the failed call fed nothing: `a` can still be fed
+        assert sess.partial_run(h, p["c"], {p["a"]: 1.0}) == 2.0
+        _invalid("The fetch c:0 has already been fetched", sess.partial_run, h, p["c"])
+        _invalid("The feed a:0 has already been fed", sess.partial_run, h, p["d"],
+                 {p["a"]: 2.0})
+        _invalid("The feed unused:0 was not specified in partial_run_setup",
+                 sess.partial_run, h, p["d"], {p["unused"]: 2.0})
+        _invalid("The fetch r:0 was not specified in partial_run_setup",
+                 sess.partial_run, h, p["r"], {p["b"]: 2.0})
+        assert sess.partial_run(h, p["d"], {p["b"]: 3.0}) == 6.0
+        _invalid("Must run 'setup' before performing partial runs", sess.partial_run,
+                 "no-such-handle", p["d"])
+        with pytest.raises(RuntimeError, match="requires empty `target_list`"):
+            sess.partial_run(sess.partial_run_setup([p["inc"].op, p["d"]],
+                                                    [p["a"], p["b"]]), p["inc"].op)
+
+
+def test_partial_run_with_empty_fetches_and_string_names(program, backend):
+    p = program
+    with _session(p, backend) as sess:
+        h = sess.partial_run_setup(["d:0"], ["a:0", "b:0"])
+        assert sess.partial_run(h, [], {"a:0": 1.0}) == []
+        assert sess.partial_run(h, "d:0", {"b:0": 5.0}) == 10.0
+
+
+def test_one_random_draw_and_control_dependencies_across_steps(graph, backend):
+    a = tf.placeholder(tf.float32, [])
+    b = tf.placeholder(tf.float32, [])
+    noise = tf.random_uniform([], seed=3)
+    counter = tf.Variable(0, name="counter")
+    bump = tf.assign_add(counter, 1)
+    with tf.control_dependencies([bump]):  # `bump` runs at setup; `late` waits for b
+        late = tf.identity(b + noise)
+    early = a + noise
+    with compat.Session(graph=graph, backend=backend) as sess:
+        sess.run(counter.initializer)
+        for _ in range(2):
+            h = sess.partial_run_setup([early, late], [a, b])
+            x = sess.partial_run(h, early, {a: 0.0})
+            y = sess.partial_run(h, late, {b: 0.0})
+            assert x == y  # one draw of `noise` per partial run, as in one TF1 step
+        assert sess.run(counter) == 2  # the control input ran once per partial run
+
+
+def test_partial_run_training_step_matches_run(backend):
+    """A TF1 pattern: compute a loss from the first feed, inspect it, then feed the
+    learning rate and apply the update, in one step."""
+    rng = np.random.RandomState(0)
+    data = rng.randn(8, 3).astype(np.float32)
+    results = []
+    for use_partial in (False, True):
+        g = tf.Graph()
+        with g.as_default():
+            x = tf.placeholder(tf.float32, [None, 3])
+            lr = tf.placeholder(tf.float32, [])
+            w = tf.get_variable("w", [3, 1], initializer=tf.ones_initializer())
+            loss = tf.reduce_mean(tf.square(tf.matmul(x, w)))
+            train = tf.train.GradientDescentOptimizer(lr).minimize(loss)
+            with tf.control_dependencies([train]):
+                done = tf.identity(loss)
+            with compat.Session(graph=g, backend=backend) as sess:
+                sess.run(tf.global_variables_initializer())
+                for _ in range(3):
+                    if use_partial:
+                        h = sess.partial_run_setup([loss, done], [x, lr])
+                        value = sess.partial_run(h, loss, {x: data})
+                        sess.partial_run(h, done, {lr: 0.01 if value > 1 else 0.1})
+                    else:
+                        value = sess.run(loss, {x: data})
+                        sess.run(train, {x: data, lr: 0.01 if value > 1 else 0.1})
+                results.append(sess.run(w))
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_handles_between_steps(graph, backend):
+    """Values a waiting op needs that cannot go through NumPy: a stateless producer (an
+    Identity of a variable's handle, a TensorList) runs again in the later step on the
+    eager backend; a stateful one (TF1's TensorArrayV3 resource) cannot be kept there
+    and is reported, naming it (TensorFlow's own partial run keeps it)."""
+    b = tf.placeholder(tf.float32, [])
+    v = tf.get_variable("v", [], initializer=tf.constant_initializer(3.0))
+    gate = tf.identity(b)
+    with tf.control_dependencies([gate]):
+        read = tf.raw_ops.ReadVariableOp(resource=tf.identity(v.handle), dtype=tf.float32)
+    listed = tf.TensorArray(tf.float32, size=1).write(0, b).read(0)  # TensorList ops
+    handle, flow = tf.raw_ops.TensorArrayV3(size=1, dtype=tf.float32)
+    flow = tf.raw_ops.TensorArrayWriteV3(handle=handle, index=0, value=b, flow_in=flow)
+    stored = tf.raw_ops.TensorArrayReadV3(handle=handle, index=0, flow_in=flow,
+                                          dtype=tf.float32)
+    with compat.Session(graph=graph, backend=backend) as sess:
+        sess.run(v.initializer)
+        h = sess.partial_run_setup([read], [b])
+        assert sess.partial_run(h, read, {b: 1.0}) == 3.0
+        h = sess.partial_run_setup([listed], [b])
+        assert sess.partial_run(h, listed, {b: 2.0}) == 2.0
+        if backend == "graph":
+            h = sess.partial_run_setup([stored], [b])
+            assert sess.partial_run(h, stored, {b: 4.0}) == 4.0
+        else:
+            with pytest.raises(tf.errors.UnimplementedError,
+                               match="cannot keep TensorArrayV3:0 .resource. between "
+                                     "partial_run calls"):
+                sess.partial_run_setup([stored], [b])  # the array is created at setup
+            assert not sess.runner._partial_runs  # the failed setup left no handle
