@@ -73,6 +73,16 @@ def test_partial_run_errors_name_the_problem_and_change_nothing(program, backend
                                                     [p["a"], p["b"]]), p["inc"].op)
 
 
+def test_unfed_placeholder_is_reported_at_the_next_partial_run(program, backend):
+    p = program
+    with _session(p, backend) as sess:
+        h = sess.partial_run_setup([p["c"], p["d"]], [p["a"]])  # `b` is never fed
+        _invalid("You must feed a value for placeholder tensor 'b' with dtype float",
+                 sess.partial_run, h, p["c"], {p["a"]: 1.0})
+        _invalid("Must run 'setup' before performing partial runs", sess.partial_run, h,
+                 p["d"])
+
+
 def test_partial_run_with_empty_fetches_and_string_names(program, backend):
     p = program
     with _session(p, backend) as sess:

@@ -179,7 +179,9 @@ def test_feed_errors(model, backend, case):
 
 def test_unfed_placeholder_is_invalid_argument(model, backend):
     sess = _session(model, backend)
-    with pytest.raises(tf.errors.InvalidArgumentError):
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"You must feed a value for placeholder tensor 'x' with dtype "
+                             r"float and shape \[\?,2\]"):
         sess.run(model["y"])
 
 

@@ -39,6 +39,7 @@ from tensorflow.python.eager import cancellation
 from tensorflow.python.eager import context
 from tensorflow.python.eager import execute
 from tensorflow.python.eager.polymorphic_function import atomic_function
+from tensorflow.core.framework import types_pb2
 from tensorflow.python.framework import dtypes
 from tensorflow.python.framework import errors
 from tensorflow.python.framework import importer
@@ -157,6 +158,25 @@ def _needed_ops(fed, fetch_tensors, target_ops, ran=frozenset()):
     return needed, var_ops, res_ops
 
 
+def _type_name(dtype):
+    """TF's C++ name of a dtype, as its messages print it ("float", "int32")."""
+    return types_pb2.DataType.Name(dtype.as_datatype_enum)[3:].lower()
+
+
+def _unfed_placeholder(ops):
+    """TF's error for the first placeholder among `ops` (nothing feeds it), or None."""
+    for op in ops:
+        if op.type == "Placeholder":
+            shape = op.get_attr("shape")
+            dims = "" if shape.unknown_rank or not shape.dim else " and shape [{}]".format(
+                ",".join("?" if d.size < 0 else str(d.size) for d in shape.dim))
+            return errors.InvalidArgumentError(
+                op.node_def, op,
+                f"You must feed a value for placeholder tensor '{op.name}' with dtype "
+                f"{_type_name(op.get_attr('dtype'))}{dims}")
+    return None
+
+
 def _tensor_key(name):
     """'a' -> 'a:0'; 'a:1' stays."""
     return name if ":" in name else name + ":0"
@@ -255,6 +275,9 @@ class _PartialRun:
         self.feeds = {t.name: t for t in feed_tensors}
         self.fetches = {t.name: t for t in fetch_tensors}
         self.ops, _, _ = _needed_ops(self.feeds, fetch_tensors, target_ops)
+        # TF1 reports a placeholder that is neither fed nor a setup feed at the next
+        # partial_run call (setup succeeds), then forgets the handle
+        self.error = _unfed_placeholder(self.ops.values())
         self.fed = {}        # feed name -> checked NumPy value
         self.values = {}     # tensor name -> value computed by an earlier step
         self.done = set()    # names of ops that ran
@@ -594,6 +617,9 @@ class Runner:
     def _compile(self, fed_tensors, fetch_tensors, target_ops, ran=frozenset()):
         fed = {t.name: i for i, t in enumerate(fed_tensors)}
         needed, var_ops, res_ops = _needed_ops(fed, fetch_tensors, target_ops, ran)
+        error = _unfed_placeholder(needed.values())
+        if error is not None:
+            raise error
         for t in fetch_tensors:
             if t.name not in fed and (t.op.type in _VAR_HANDLE_OPS or _is_session_resource(t.op)):
                 raise errors.UnimplementedError(
@@ -701,7 +727,9 @@ class Runner:
 
     def _signature(self, fed_tensors, fetch_tensors, target_ops, ran=frozenset()):
         key = (tuple(t.name for t in fed_tensors), tuple(t.name for t in fetch_tensors),
-               tuple(op.name for op in target_ops), ran)
+               tuple(op.name for op in target_ops))
+        if ran:  # a partial run's later step
+            key += (ran,)
         sig = self._signatures.get(key)
         if sig is None:
             with self._lock:
@@ -847,6 +875,8 @@ class Runner:
                 self._partial_serial += 1
                 handle = f"compat-partial-run-{id(self):x}-{self._partial_serial}"
                 self._partial_runs[handle] = run
+            if run.error is not None:
+                return handle
             try:
                 with run.lock:
                     run.advance({})
@@ -863,6 +893,10 @@ class Runner:
         if run is None:
             raise errors.InvalidArgumentError(
                 None, None, "Must run 'setup' before performing partial runs!")
+        if run.error is not None:
+            with self._lock:
+                self._partial_runs.pop(handle, None)
+            raise run.error
         with context.eager_mode(), run.lock:
             feeds = self._process_feeds(feed_dict) if feed_dict else {}
             handler = tf_session._FetchHandler(self.graph, fetches, feeds)
