@@ -810,13 +810,7 @@ class Runner:
         return self._run(fetches, feed_dict, plan_key)
 
     def _run_plan(self, plan, values):
-        sig = plan.sig
-        if sig.must_be_initialized:
-            self._check_initialized(sig)
-        outputs = sig.call(values)
-        if sig.assigned:
-            self._known_initialized.update(sig.assigned)
-        return plan.build([o.numpy() for o in outputs[:sig.n_fetch]])
+        return plan.build(self._call(plan.sig, values))
 
     def _run(self, fetches, feed_dict, plan_key):
         if self.graph.version == 0:
