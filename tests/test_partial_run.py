@@ -6,9 +6,12 @@ statement against TensorFlow and the eager run checks the emulation against it."
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import compat
 import compat.v1 as tf
+from compat.testing import strategies as cs
 
 
 @pytest.fixture
@@ -170,3 +173,66 @@ def test_handles_between_steps(graph, backend):
                                      "partial_run calls"):
                 sess.partial_run_setup([stored], [b])  # the array is created at setup
             assert not sess.runner._partial_runs  # the failed setup left no handle
+
+
+def _partial_run_trace(program, feeds, plan, backend):
+    """Runs `program` as one partial run fed in the steps of `plan` ([(placeholder
+    names, output names to fetch)]), then fetches the rest; returns what each call
+    gave (values or the error class) and the variables after it."""
+    g = tf.Graph()
+    with g.as_default():
+        spec = program.build()
+        outputs = dict(spec.outputs)
+        placeholders = {n: g.get_tensor_by_name(f"{n}:0") for n in ("x", "ids", "flag")}
+        init = tf.global_variables_initializer()
+        variables = tf.global_variables()
+    trace = []
+    with compat.Session(graph=g, backend=backend) as sess:
+        sess.run(init)
+        h = sess.partial_run_setup([outputs[k] for k in sorted(outputs)] + [spec.train_op],
+                                   list(placeholders.values()))
+        fetched, fed = set(), set()
+        for names, wanted in plan:
+            wanted = [k for k in wanted if k in outputs and k not in fetched]
+            try:
+                got = sess.partial_run(h, {k: outputs[k] for k in wanted},
+                                       {placeholders[n]: feeds[n] for n in names})
+            except tf.errors.OpError as e:
+                trace.append(type(e).__name__)  # a failed call feeds nothing
+                continue
+            fetched.update(got)
+            fed.update(names)
+            trace.append(got)
+        # the last call feeds what is left and fetches the rest: the partial run ends
+        rest = sorted(set(outputs) - fetched)
+        trace.append(sess.partial_run(h, {k: outputs[k] for k in rest},
+                                      {p: feeds[n] for n, p in placeholders.items()
+                                       if n not in fed}))
+        trace.append({v.op.name: sess.run(v) for v in variables})
+    return trace
+
+
+@settings(max_examples=8, deadline=None)
+@given(cs.graph_programs(max_nodes=4), st.data())
+def test_random_tf1_graphs_partial_runs_agree_across_backends(program, data):
+    """Differential: TensorFlow's partial run (graph backend) and the emulation (eager)
+    give the same values, the same errors (an output fetched before its feeds) and the
+    same variables (the training step and the counter assignments ran once)."""
+    feeds = data.draw(program.feeds(steps=0), label="feeds")[0]
+    order = data.draw(st.permutations(["x", "ids", "flag"]), label="feed order")
+    cuts = sorted(data.draw(st.lists(st.integers(0, 3), min_size=2, max_size=2),
+                            label="cuts"))
+    groups = [order[:cuts[0]], order[cuts[0]:cuts[1]], order[cuts[1]:]]
+    names = [f"p{i}" for i in range(1, len(program.nodes) + 3)] + ["loss"]
+    plan = [(group, data.draw(st.lists(st.sampled_from(names), max_size=3),
+                              label=f"fetches {i}")) for i, group in enumerate(groups)]
+    ref = _partial_run_trace(program, feeds, plan, "graph")
+    got = _partial_run_trace(program, feeds, plan, "eager")
+    assert len(ref) == len(got)
+    for a, b in zip(ref, got):
+        if isinstance(a, str) or isinstance(b, str):
+            assert a == b
+            continue
+        assert set(a) == set(b)
+        for k in a:
+            np.testing.assert_allclose(b[k], a[k], rtol=1e-5, atol=1e-6, err_msg=k)
