@@ -362,8 +362,10 @@ class _PartialRun:
             wanted, redo = {}, set()   # tensor name -> tensor (insertion-ordered)
             for op in ready.values():
                 for t in op.outputs:
-                    if any(c.name in blocked for c in t.consumers()):
-                        self._hold(t, wanted, redo, blocked)
+                    waiting = next((c.name for c in t.consumers() if c.name in blocked),
+                                   None)
+                    if waiting is not None:
+                        self._hold(t, wanted, redo, waiting)
                     if t.name in self.fetches:
                         wanted[t.name] = t
             inputs = {}
@@ -383,12 +385,12 @@ class _PartialRun:
             self.done.update(name for name in ready if name not in redo)
         self.fed = fed
 
-    def _hold(self, t, wanted, redo, blocked):
-        """Makes `t` available to a later step. A stateful op's value is fetched now
-        and fed later (the op must not run twice); a stateless op runs again in the
-        later step from its own inputs, kept the same way (feeding a recomputable value
-        would hide constants that shape inference needs, e.g. a TensorList's element
-        shape)."""
+    def _hold(self, t, wanted, redo, waiting):
+        """Makes `t` available to a later step, where op `waiting` needs it. A stateful
+        op's value is fetched now and fed later (the op must not run twice); a
+        stateless op runs again in the later step from its own inputs, kept the same
+        way (feeding a recomputable value would hide constants that shape inference
+        needs, e.g. a TensorList's element shape)."""
         op = t.op
         if t.name in self.feeds or op.name not in self.ops or op.name in self.done or \
                 t.name in wanted or op.name in redo:
@@ -396,10 +398,9 @@ class _PartialRun:
         if not op.op_def.is_stateful:
             redo.add(op.name)
             for inp in op.inputs:
-                self._hold(inp, wanted, redo, blocked)
+                self._hold(inp, wanted, redo, waiting)
             return
         if t.dtype in (dtypes.resource, dtypes.variant):
-            waiting = next(c.name for c in t.consumers() if c.name in blocked)
             raise errors.UnimplementedError(
                 None, op,
                 f"The eager backend cannot keep {t.name} ({t.dtype.name}) between "
