@@ -6,13 +6,14 @@ variables make ``'scope/w:0'`` the variable's *handle*; the shim maps a fetched
 handle to the variable's read tensor so the value comes back, as in TF1.
 """
 
+import collections.abc
+import copy
 import threading
 
 from tensorflow.python.framework import dtypes
 from tensorflow.python.framework import ops
 from tensorflow.python.framework import tensor as tensor_lib
 from tensorflow.python.ops import gen_resource_variable_ops
-from tensorflow.python.util import nest
 
 __all__ = ["FetchResolver"]
 
@@ -96,13 +97,34 @@ class FetchResolver:
                                                  and f.dtype != dtypes.resource)
                 for f in fetches):
             return fetches  # the common training-loop case: nothing to rewrite
-        flat = nest.flatten(fetches)
-        changed = False
-        out = []
-        for leaf in flat:
-            new = self._resolve_leaf(leaf) if isinstance(leaf, (str, tensor_lib.Tensor)) else leaf
-            changed = changed or new is not leaf
-            out.append(new)
-        if not changed:
-            return fetches
-        return nest.pack_sequence_as(fetches, out)
+        return self._rewrite(fetches)
+
+    def _rewrite(self, fetches):
+        """`fetches` with handle leaves replaced, rebuilt only where something changed.
+        Walks the structures a v1 Session accepts (lists, tuples, namedtuples, mappings
+        with keys of any type, e.g. MonitoredSession's hook objects, attrs classes)
+        without sorting keys."""
+        if isinstance(fetches, (str, tensor_lib.Tensor)):
+            return self._resolve_leaf(fetches)
+        if isinstance(fetches, collections.abc.Mapping):
+            items = [(k, self._rewrite(v)) for k, v in fetches.items()]
+            if all(new is fetches[k] for k, new in items):
+                return fetches
+            out = copy.copy(fetches)
+            for k, new in items:
+                out[k] = new
+            return out
+        if isinstance(fetches, (list, tuple)):
+            values = [self._rewrite(f) for f in fetches]
+            if all(new is old for new, old in zip(values, fetches)):
+                return fetches
+            if isinstance(fetches, tuple) and hasattr(fetches, "_fields"):  # namedtuple
+                return type(fetches)(*values)
+            return type(fetches)(values)
+        fields = getattr(type(fetches), "__attrs_attrs__", None)
+        if fields is not None:
+            values = [self._rewrite(getattr(fetches, f.name)) for f in fields]
+            if all(new is getattr(fetches, f.name) for new, f in zip(values, fields)):
+                return fetches
+            return type(fetches)(*values)
+        return fetches

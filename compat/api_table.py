@@ -66,6 +66,11 @@ ENTRIES = (
     _E("set_random_seed / random_normal / random_uniform / truncated_normal", "native", "differs",
        "same first draws; a random op run by two different fetch signatures keeps one "
        "stream per signature on eager (one per op on graph)"),
+    _E("train.MonitoredTrainingSession / train.MonitoredSession / "
+       "train.SingularMonitoredSession / train.Supervisor / train.SessionManager / "
+       "train.ChiefSessionCreator", "shim", "shim",
+       "TF's implementations; the sessions they open (also after a recoverable error) "
+       "are the shim's Session, on the backend resolved for the calling module"),
     _E("Session.partial_run / Session.partial_run_setup", "native", "differs",
        "emulated on eager (same values, errors and run-once semantics); a stateful op's "
        "resource or variant output needed after a later feed raises UnimplementedError"),

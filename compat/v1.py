@@ -15,7 +15,7 @@ import sys
 
 import tensorflow as _tf
 
-from compat import _guard, _legacy
+from compat import _guard, _legacy, _managed
 from compat import checkpoint as _checkpoint
 from compat._namespace import Lazy, Namespace
 from compat.session import InteractiveSession, Session
@@ -54,9 +54,15 @@ _guard.install_operator_guards()
 _overrides["layers"] = Lazy(_legacy.layers)
 _overrides["contrib"] = Lazy(_legacy.contrib)
 _overrides["nn"] = Namespace(_tf.compat.v1.nn, "compat.v1.nn", {"rnn_cell": Lazy(_legacy.rnn_cell)})
-# Saver: TF1's shape check, clear corruption errors, crash-safe re-saves.
-_overrides["train"] = Namespace(_tf.compat.v1.train, "compat.v1.train",
-                                {"Saver": _guard.wrap_class(_checkpoint.Saver)})
+# Saver: TF1's shape check, clear corruption errors, crash-safe re-saves. Managed
+# sessions (MonitoredTrainingSession, Supervisor, ...) open the shim's sessions.
+_MANAGED = ("MonitoredTrainingSession", "MonitoredSession", "SingularMonitoredSession",
+            "SessionManager", "Supervisor", "ChiefSessionCreator", "WorkerSessionCreator")
+_train_overrides = {"Saver": _guard.wrap_class(_checkpoint.Saver)}
+_train_overrides.update(
+    (name, Lazy(lambda name=name: _managed.managed(getattr(_tf.compat.v1.train, name))))
+    for name in _MANAGED)
+_overrides["train"] = Namespace(_tf.compat.v1.train, "compat.v1.train", _train_overrides)
 _overrides["compat"] = Namespace(_tf.compat, "compat.v1.compat",
                                  {"v1": sys.modules[__name__], "v2": _tf.compat.v2})
 _namespace = Namespace(_tf.compat.v1, "compat.v1", _overrides)

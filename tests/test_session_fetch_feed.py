@@ -84,6 +84,21 @@ def test_fetch_structures(model, backend, kind):
         assert isinstance(out["c"], Pair) and out["c"].a is None
 
 
+def test_fetch_dict_with_keys_of_any_type(model, backend):
+    """TF1 accepts any hashable keys (MonitoredSession fetches by hook objects), also
+    when a variable fetched by name is rewritten to its value."""
+    class Hook:
+        pass
+
+    hook = Hook()
+    sess = _session(model, backend)
+    got = sess.run({"caller": model["y"], hook: "scope/w:0", 3: [model["z"]]}, {model["x"]: X})
+    assert list(got) == ["caller", hook, 3]
+    np.testing.assert_allclose(got["caller"], [3.0, 2.0])
+    np.testing.assert_array_equal(got[hook], [1.0, 2.0])
+    np.testing.assert_allclose(got[3][0], [6.0, 4.0])
+
+
 def test_fetch_duplicates_and_names(model, backend):
     sess = _session(model, backend)
     out = sess.run([model["y"], "y:0", model["y"], "z:0"], {"x:0": X})

@@ -83,3 +83,26 @@ def test_tf1_program_matches_raw_tensorflow(reference, backend, tmp_path):
     assert got["n_vars"] == ref["n_vars"]
     np.testing.assert_array_equal(got["shared"], np.zeros(3))
     assert got["losses"][-1] < got["losses"][0] / 10
+
+
+@pytest.fixture(scope="module")
+def documented_reference(tmp_path_factory):
+    return _raw("documented_behaviours", str(tmp_path_factory.mktemp("raw_documented")))
+
+
+def test_documented_tf1_behaviours_match_raw_tensorflow(documented_reference, backend,
+                                                        tmp_path):
+    """Queue runners, MonitoredTrainingSession / Supervisor / SessionManager (their
+    sessions are the shim's), summaries, MetaGraph/frozen-graph/TF1 SavedModel round
+    trips, partial runs, tables, metrics...: the same results as TensorFlow's own TF1 API
+    on a v1 Session (on eager, with no v1 Session at all)."""
+    with compat.override_backend(backend):  # the program opens its own sessions
+        got = _shim("documented_behaviours", backend, str(tmp_path))
+    ref = documented_reference
+    assert list(got) == list(ref)
+    for key in ref:
+        np.testing.assert_equal(got[key], ref[key], err_msg=key)
+    assert got["monitored_training_session"] == [3, True]
+    assert got["supervisor_and_session_manager"] == [3, 0, 5.0]
+    np.testing.assert_array_equal(got["queue_runner"], [0.0, 1.0, 2.0])
+    assert got["summaries"] == [1, [0, 1, 2]]

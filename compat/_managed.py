@@ -1,0 +1,133 @@
+"""TF1's managed sessions through the shim.
+
+``tf.train.MonitoredTrainingSession``, ``MonitoredSession``, ``SingularMonitoredSession``,
+``Supervisor``, ``SessionManager`` and the session creators open their sessions inside
+TensorFlow (``training/session_manager.py`` calls ``session.Session(...)``), so through
+the plain guard they ran on a v1 Session whatever the backend. Used through
+``compat.v1``, they open the shim's :class:`compat.Session` instead (the backend is
+resolved for the user's module as for any ``tf.Session()``), including a session they
+re-create after a recoverable error; used directly from TensorFlow, they are unchanged.
+"""
+
+import contextlib
+import functools
+import threading
+import types
+
+from tensorflow.python.client import session as tf_session
+from tensorflow.python.training import session_manager as tf_session_manager
+
+from compat import _guard
+
+__all__ = ["install", "managed"]
+
+_state = threading.local()
+_install_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _shim_sessions():
+    """Sessions TensorFlow's session manager opens in this thread are the shim's."""
+    _state.depth = getattr(_state, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _state.depth -= 1
+
+
+def _open_session(target="", graph=None, config=None):
+    if getattr(_state, "depth", 0):
+        from compat.session import Session
+        return Session(target, graph=graph, config=config)
+    return tf_session.Session(target, graph=graph, config=config)
+
+
+class _SessionModule(types.ModuleType):
+    """Stands in for TensorFlow's ``client.session`` module inside its session manager:
+    ``Session`` opens the shim's session inside a managed call, TF's otherwise; every
+    other name is TensorFlow's."""
+
+    Session = staticmethod(_open_session)
+
+    def __getattr__(self, name):
+        return getattr(tf_session, name)
+
+
+def install():
+    """Idempotent; changes nothing for code that does not go through ``compat.v1``."""
+    with _install_lock:
+        if not isinstance(tf_session_manager.session, _SessionModule):
+            tf_session_manager.session = _SessionModule(tf_session.__name__)
+
+
+class _ManagedContext:
+    """A context manager a managed object returns (``Supervisor.managed_session()``):
+    its body opens the session when entered, so entering runs with the shim's
+    sessions too."""
+
+    def __init__(self, cm):
+        self._cm = cm
+
+    def __enter__(self):
+        with _shim_sessions():
+            return self._cm.__enter__()
+
+    def __exit__(self, exc_type, exc, tb):
+        with _shim_sessions():
+            return self._cm.__exit__(exc_type, exc, tb)
+
+
+def _in_shim_sessions(fn):
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        with _shim_sessions():
+            result = fn(*args, **kwargs)
+        if isinstance(result, contextlib._GeneratorContextManager):  # pylint: disable=protected-access
+            return _ManagedContext(result)
+        return result
+    return call
+
+
+class ManagedObject(_guard.GuardedObject):
+    """A managed session (or creator, manager, supervisor): every method runs with the
+    shim's sessions, so a session it opens or re-opens later is the shim's too."""
+
+    def __getattr__(self, name):
+        value = super().__getattr__(name)
+        if callable(value) and not isinstance(value, (type, _guard.GuardedClass)):
+            return _in_shim_sessions(value)
+        return value
+
+    def __enter__(self):
+        with _shim_sessions():
+            entered = super().__enter__()
+        return self if _guard.unwrap(entered) is self.__wrapped__ else entered
+
+    def __exit__(self, exc_type, exc, tb):
+        with _shim_sessions():
+            return super().__exit__(exc_type, exc, tb)
+
+
+class ManagedClass(_guard.GuardedClass):
+    """A managed-session class: instances are built (opening their session) with the
+    shim's sessions and returned as :class:`ManagedObject`."""
+
+    def __call__(self, *args, **kwargs):
+        build = _guard.guard_callable(self.__wrapped__, wrap_result=False)
+        with _shim_sessions():
+            return ManagedObject(build(*args, **kwargs))
+
+
+def managed(value):
+    """The shim's view of a managed-session class or factory function."""
+    install()
+    if isinstance(value, type):
+        return ManagedClass(value)
+    build = _guard.guard_callable(value, wrap_result=False)
+
+    @functools.wraps(value)
+    def factory(*args, **kwargs):
+        with _shim_sessions():
+            return ManagedObject(build(*args, **kwargs))
+
+    return factory
