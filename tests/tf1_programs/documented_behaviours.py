@@ -18,33 +18,29 @@ def _linear():
     return x, w, tf.identity(tf.matmul(x, w), name="y")
 
 
+def _run_with_queue_runners(fetch):
+    with tf.Session() as sess:
+        coord = tf.train.Coordinator()
+        threads = tf.train.start_queue_runners(sess, coord=coord)
+        out = sess.run(fetch)
+        coord.request_stop()
+        coord.join(threads, stop_grace_period_secs=5)
+        return out
+
+
 def queue_runner(workdir):
     with tf.Graph().as_default():
         q = tf.FIFOQueue(10, tf.float32, shapes=[])
         tf.train.add_queue_runner(tf.train.QueueRunner(
             q, [q.enqueue_many([tf.range(5, dtype=tf.float32)])]))
-        first = q.dequeue_many(3)
-        with tf.Session() as sess:
-            coord = tf.train.Coordinator()
-            threads = tf.train.start_queue_runners(sess, coord=coord)
-            out = sess.run(first)
-            coord.request_stop()
-            coord.join(threads, stop_grace_period_secs=5)
-            return out
+        return _run_with_queue_runners(q.dequeue_many(3))
 
 
 def input_producer_batch(workdir):
     with tf.Graph().as_default():
         producer = tf.train.input_producer(tf.constant([[1.0], [2.0], [3.0]]),
                                            shuffle=False)
-        batch = tf.train.batch([producer.dequeue()], batch_size=2)
-        with tf.Session() as sess:
-            coord = tf.train.Coordinator()
-            threads = tf.train.start_queue_runners(sess, coord=coord)
-            out = sess.run(batch)
-            coord.request_stop()
-            coord.join(threads, stop_grace_period_secs=5)
-            return out
+        return _run_with_queue_runners(tf.train.batch([producer.dequeue()], batch_size=2))
 
 
 def monitored_training_session(workdir):
