@@ -104,5 +104,6 @@ def test_documented_tf1_behaviours_match_raw_tensorflow(documented_reference, ba
         np.testing.assert_equal(got[key], ref[key], err_msg=key)
     assert got["monitored_training_session"] == [3, True]
     assert got["supervisor_and_session_manager"] == [3, 0, 5.0]
+    assert got["monitored_training_resume"][:3] == ["model.ckpt-10", 1, 10]
     np.testing.assert_array_equal(got["queue_runner"], [0.0, 1.0, 2.0])
     assert got["summaries"] == [1, [0, 1, 2]]

@@ -1,10 +1,11 @@
 """TF1 behaviours as TensorFlow 1.x documented them, each in a graph and session of its
-own: queue runners and input producers, MonitoredTrainingSession with a stop hook,
-Supervisor, SessionManager and SingularMonitoredSession, while_loop / cond, summaries to
-a FileWriter, py_func, learning-rate decay, partial runs, make_template, a MetaGraph
-export and import, a frozen GraphDef, a TF1 SavedModel, Saver retention, sparse
-placeholders, lookup tables, gradients, tf.metrics. Only the import line is changed by
-the tests (compat.v1 vs tensorflow.compat.v1)."""
+own: queue runners and input producers, MonitoredTrainingSession with a stop hook and
+resumed from its checkpoints (logging / NaN hooks, summaries), Supervisor,
+SessionManager and SingularMonitoredSession, while_loop / cond, summaries to a
+FileWriter, py_func, learning-rate decay, partial runs, make_template, a MetaGraph export
+and import, a frozen GraphDef, a TF1 SavedModel, Saver retention, sparse placeholders,
+lookup tables, gradients, tf.metrics. Only the import line is changed by the tests
+(compat.v1 vs tensorflow.compat.v1)."""
 import glob
 import os
 
@@ -57,6 +58,38 @@ def monitored_training_session(workdir):
                 runs += 1
         return [runs, tf.train.latest_checkpoint(os.path.join(workdir, "monitored"))
                 is not None]
+
+
+def monitored_training_resume(workdir):
+    """Train with hooks, checkpoints and summaries, stop, resume from the checkpoint
+    directory, then restore the last checkpoint into a MonitoredSession."""
+    def build():
+        x = tf.placeholder(tf.float32, [None, 2])
+        w = tf.get_variable("w", [2, 1], initializer=tf.zeros_initializer())
+        loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - 1.0))
+        tf.summary.scalar("loss", loss)
+        step = tf.train.get_or_create_global_step()
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step)
+        return x, w, loss, step, train
+
+    for last_step in (5, 10):
+        with tf.Graph().as_default():
+            x, w, loss, step, train = build()
+            hooks = [tf.train.StopAtStepHook(last_step=last_step),
+                     tf.train.LoggingTensorHook({"loss": loss}, every_n_iter=2),
+                     tf.train.NanTensorHook(loss)]
+            with tf.train.MonitoredTrainingSession(
+                    checkpoint_dir=workdir, hooks=hooks, save_summaries_steps=1,
+                    save_checkpoint_steps=2, log_step_count_steps=1) as sess:
+                while not sess.should_stop():
+                    sess.run(train, {x: np.ones([4, 2], np.float32)})
+    with tf.Graph().as_default():
+        _, w, _, step, _ = build()
+        creator = tf.train.ChiefSessionCreator(checkpoint_dir=workdir)
+        with tf.train.MonitoredSession(session_creator=creator) as sess:
+            restored = [sess.run(step), sess.run(w)]
+    return [os.path.basename(tf.train.latest_checkpoint(workdir)),
+            len(glob.glob(os.path.join(workdir, "events.*")))] + restored
 
 
 def supervisor_and_session_manager(workdir):
@@ -264,10 +297,10 @@ def streaming_metrics(workdir):
 
 
 BEHAVIOURS = [queue_runner, input_producer_batch, monitored_training_session,
-              supervisor_and_session_manager, while_and_cond, summaries, py_func,
-              exponential_decay, partial_run, make_template, meta_graph_round_trip,
-              frozen_graph, saved_model_v1, saver_retention, sparse_placeholder,
-              lookup_table, gradients, streaming_metrics]
+              monitored_training_resume, supervisor_and_session_manager, while_and_cond,
+              summaries, py_func, exponential_decay, partial_run, make_template,
+              meta_graph_round_trip, frozen_graph, saved_model_v1, saver_retention,
+              sparse_placeholder, lookup_table, gradients, streaming_metrics]
 
 
 def main(session_factory, workdir):
