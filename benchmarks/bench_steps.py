@@ -130,9 +130,10 @@ def _native_bpr(features, batch, users, pos, neg):
 # with two eager variants per raw step, 0.91 (same step, same process, same hour). Phases
 # give both variants of a pair the same share of the process.
 PAIRS = (("shim-graph", "raw-v1"), ("shim-eager", "raw-v1"), ("shim-eager", "native-tf2"))
+PHASE, WARMUP = 25, 2  # rounds per phase of a pair; untimed rounds opening a phase
 
 
-def measure(runners, rounds, steps, pairs=PAIRS, phase=25, warmup=2):
+def measure(runners, rounds, steps, pairs=PAIRS, phase=PHASE, warmup=WARMUP):
     """{(a, b): ([a's step times], [b's step times])}: `rounds` timed rounds per pair.
     A pair is measured in phases of `phase` rounds in which only its two variants run,
     a then b or b then a (alternating, so paired samples share the machine's load); the
@@ -162,7 +163,7 @@ def measure(runners, rounds, steps, pairs=PAIRS, phase=25, warmup=2):
     return samples
 
 
-def _batches_needed(rounds, steps, phase=25, warmup=2):
+def _batches_needed(rounds, steps, phase=PHASE, warmup=WARMUP):
     """Steps one variant runs in :func:`measure` when it is in two pairs (raw-v1 and
     shim-eager are), with margin: the BPR-FM iterator must not run out."""
     phases = -(-rounds // phase)

@@ -113,9 +113,15 @@ class ManagedClass(_guard.GuardedClass):
     shim's sessions and returned as :class:`ManagedObject`."""
 
     def __call__(self, *args, **kwargs):
-        build = _guard.guard_callable(self.__wrapped__, wrap_result=False)
-        with _shim_sessions():
-            return ManagedObject(build(*args, **kwargs))
+        return _build(self.__wrapped__, args, kwargs)
+
+
+def _build(fn, args, kwargs):
+    """Runs a managed-session constructor or factory in TF1's default graph with the
+    shim's sessions and proxies what it returns."""
+    build = _guard.guard_callable(fn, wrap_result=False)
+    with _shim_sessions():
+        return ManagedObject(build(*args, **kwargs))
 
 
 def managed(value):
@@ -123,11 +129,9 @@ def managed(value):
     install()
     if isinstance(value, type):
         return ManagedClass(value)
-    build = _guard.guard_callable(value, wrap_result=False)
 
     @functools.wraps(value)
     def factory(*args, **kwargs):
-        with _shim_sessions():
-            return ManagedObject(build(*args, **kwargs))
+        return _build(value, args, kwargs)
 
     return factory
