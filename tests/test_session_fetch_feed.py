@@ -289,3 +289,28 @@ def test_repeated_runs_of_one_structure_keep_tf1_results_and_checks(backend):
         for _ in range(2):
             np.testing.assert_array_equal(sess.run([y, x], {x: fed})[1], fed)
             np.testing.assert_array_equal(sess.run([y], {y: fed})[0], fed)
+
+
+def test_repeated_fetches_of_variables_and_assign_results(backend):
+    """TF1 training loops fetch the global step and assign results (a resource
+    variable's assign returns a variable-like object) every step; repeated runs of one
+    such structure give TF1's values: the assign's result is the value after it, a
+    variable fetched beside it reads the current value."""
+    x = tf.placeholder(tf.float32, [None], name="x")
+    v = tf.get_variable("v", [], initializer=tf.zeros_initializer(), use_resource=True)
+    step = tf.train.get_or_create_global_step()
+    loss = tf.reduce_sum(x * v)
+    train = tf.group(tf.assign_add(v, 1.0), tf.assign_add(step, 1))
+    bumped = tf.assign_add(v, 10.0)
+    with tf.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        for i in range(1, 4):
+            _, got_step = sess.run([train, step])
+            assert got_step in (i - 1, i)  # TF1: the read races the update within one run
+            assert sess.run(step) == i
+            out = sess.run({"loss": loss, "v": v}, {x: np.ones(2, np.float32)})
+            assert out["v"] == pytest.approx(11.0 * i - 10.0)
+            assert out["loss"] == pytest.approx(2 * out["v"])
+            assert sess.run(bumped) == pytest.approx(11.0 * i)
+            assert sess.run([bumped])[0] == pytest.approx(11.0 * i + 10.0)
+            sess.run(tf.assign_add(v, -10.0))

@@ -46,6 +46,7 @@ from tensorflow.python.framework import importer
 from tensorflow.python.framework import ops
 from tensorflow.python.framework import tensor as tensor_lib
 from tensorflow.python.ops import resource_variable_ops
+from tensorflow.python.ops import variables
 from tensorflow.python.util import compat as tf_compat
 from tensorflow.python.util import nest
 
@@ -410,7 +411,17 @@ class _PartialRun:
 
 
 def _is_element(x):
-    return isinstance(x, (tensor_lib.Tensor, ops.Operation))
+    """A fetch the plan path takes: a tensor, an operation or a variable (fetched as
+    its graph element: the value, or for an assign's result the value after it)."""
+    return isinstance(x, (tensor_lib.Tensor, ops.Operation, variables.Variable))
+
+
+def _graph_element(x):
+    """The tensor or operation a plain fetch stands for (None for an eager variable)."""
+    if isinstance(x, (tensor_lib.Tensor, ops.Operation)):
+        return x
+    element = x._as_graph_element()  # pylint: disable=protected-access
+    return element if isinstance(element, (tensor_lib.Tensor, ops.Operation)) else None
 
 
 def _plan_key(fetches, feed_dict):
@@ -446,7 +457,10 @@ class _Plan:
     @classmethod
     def make(cls, sig, fetches, feed_dict, fed_refs, fetch_tensors, feeds):
         fetched_names = [t.name for t in fetch_tensors]
-        if any(t.ref() in feeds for t in _leaves(fetches) if isinstance(t, tensor_lib.Tensor)):
+        elements = {id(f): _graph_element(f) for f in _leaves(fetches)}
+        if any(e is None for e in elements.values()):
+            return None
+        if any(e.ref() in feeds for e in elements.values() if isinstance(e, tensor_lib.Tensor)):
             return None  # a fetched tensor is also fed: the general path handles it
         plan = cls()
         plan.sig = sig
@@ -468,7 +482,8 @@ class _Plan:
         kind = type(fetches)
 
         def pick(f):
-            return None if isinstance(f, ops.Operation) else index[f.name]
+            element = elements[id(f)]
+            return None if isinstance(element, ops.Operation) else index[element.name]
 
         if kind in (list, tuple):
             picks = [pick(f) for f in fetches]

@@ -107,6 +107,30 @@ def test_repeated_run_structure_uses_the_cached_plan(monkeypatch):
         assert len(calls) == 2
 
 
+
+def test_variable_and_assign_fetches_use_the_cached_plan(monkeypatch):
+    """The global step and assign results (variable-like objects) fetched every step
+    take the fast path too (they built TF's fetch handler on every run)."""
+    from tensorflow.python.client import session as tf_session
+
+    step = tf.train.get_or_create_global_step()
+    v = tf.get_variable("v", [], initializer=tf.zeros_initializer(), use_resource=True)
+    bump = tf.assign_add(v, 1.0)
+    calls = []
+    real = tf_session._FetchHandler
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    with tf.Session(backend="eager") as sess:
+        sess.run(tf.global_variables_initializer())
+        monkeypatch.setattr(tf_session, "_FetchHandler", counting)
+        for i in range(1, 5):
+            assert sess.run([bump, step]) == [i, 0]
+            assert sess.run({"v": v})["v"] == i
+        assert len(calls) == 2
+
 def test_compiled_runs_execute_the_function_directly_with_the_same_results(monkeypatch):
     """Plain numeric signatures skip ConcreteFunction's per-call Python layers; string
     feeds take the general call. Both give the same values and keep TF's errors."""
