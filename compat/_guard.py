@@ -93,7 +93,7 @@ def _needs_wrap(value):
     if getattr(type(value), "__compat_guarded_instances__", False):
         return True  # the shim's own TF1 builder classes (e.g. compat.checkpoint.Saver)
     module = type(value).__module__ or ""
-    return module.startswith(("tensorflow", "keras", "tf_keras"))
+    return module.startswith(("tensorflow", "keras", "tf_keras", "tf_slim"))
 
 
 def wrap_value(value):

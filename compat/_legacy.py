@@ -12,10 +12,13 @@ import threading
 
 from compat._namespace import Namespace
 
-__all__ = ["contrib", "layers", "rnn_cell"]
+__all__ = ["contrib", "layers", "repair_tf_layers_imports", "rnn_cell", "slim"]
 
 _LAYERS = "tf_keras.api._v1.keras.__internal__.legacy.layers"
 _RNN_CELL = "tf_keras.api._v1.keras.__internal__.legacy.rnn_cell"
+# TF 2.21's tensorflow.python.layers.{normalization,pooling} lazy-load these names; tf-keras
+# 2.21 ships the modules under tf_keras.src.legacy_tf_layers.
+_TF_LAYERS_LAZY = ("normalization", "pooling")
 
 
 def _import(module, what):
@@ -118,6 +121,82 @@ def rnn_cell():
     return Namespace(module, "compat.v1.nn.rnn_cell")
 
 
+# Internal names TF1 libraries import (tf-slim 1.1: `ops.Tensor`, `control_flow_ops.cond`,
+# `array_ops.stack`...) that TF 2.16+ moved to modules of their own, dropping the old
+# name: (module, name, module now holding the same object).
+_MOVED_INTERNALS = (
+    ("tensorflow.python.framework.ops", "Tensor", "tensorflow.python.framework.tensor"),
+    ("tensorflow.python.framework.ops", "IndexedSlices",
+     "tensorflow.python.framework.indexed_slices"),
+    ("tensorflow.python.ops.array_ops", "stack", "tensorflow.python.ops.array_ops_stack"),
+    ("tensorflow.python.ops.array_ops", "unstack", "tensorflow.python.ops.array_ops_stack"),
+    ("tensorflow.python.ops.control_flow_ops", "Assert",
+     "tensorflow.python.ops.control_flow_assert"),
+    ("tensorflow.python.ops.control_flow_ops", "cond", "tensorflow.python.ops.cond"),
+    ("tensorflow.python.ops.control_flow_ops", "case",
+     "tensorflow.python.ops.control_flow_case"),
+    ("tensorflow.python.ops.control_flow_ops", "while_loop",
+     "tensorflow.python.ops.while_loop"),
+)
+
+
+def _restore_moved_internals():
+    """Gives TF's internal modules back the names listed in ``_MOVED_INTERNALS`` (the
+    same objects, under the names they had through TF 2.15) where they are missing;
+    plus ``variable_scope.variable`` (TF1's ``tf.Variable`` factory, now VariableV1)."""
+    for module_name, name, source in _MOVED_INTERNALS:
+        module = importlib.import_module(module_name)
+        if not hasattr(module, name):
+            setattr(module, name, getattr(importlib.import_module(source), name))
+    from tensorflow.python.ops import variable_scope
+    from tensorflow.python.ops import variable_v1
+
+    if not hasattr(variable_scope, "variable"):
+        variable_scope.variable = variable_v1.VariableV1
+
+
+def repair_tf_layers_imports():
+    """Makes ``tensorflow.python.layers.normalization`` / ``.pooling`` importable again.
+
+    TF 2.21 loads them lazily from ``tf_keras.legacy_tf_layers.*``, which tf-keras 2.21
+    ships as ``tf_keras.src.legacy_tf_layers.*``: TF1 libraries built on them (tf-slim's
+    ``batch_norm``, ``max_pool2d``) fail with ModuleNotFoundError on first use. The
+    shipped modules are registered under the names TF looks up (the same module objects,
+    so the classes are tf-keras's own), only where those names do not import."""
+    import sys
+
+    with _install_lock:
+        _restore_moved_internals()
+        try:
+            importlib.import_module("tf_keras.legacy_tf_layers")
+            return
+        except ImportError:
+            pass
+        package = importlib.import_module("tf_keras.src.legacy_tf_layers")
+        sys.modules.setdefault("tf_keras.legacy_tf_layers", package)
+        for name in _TF_LAYERS_LAZY:
+            module = importlib.import_module(f"tf_keras.src.legacy_tf_layers.{name}")
+            sys.modules.setdefault(f"tf_keras.legacy_tf_layers.{name}", module)
+
+
+def slim():
+    """``tf.contrib.slim``: the tf-slim package (TF 1.15's ``tf.contrib.slim``, published
+    on its own) through the graph-mode guard, or None when it is not installed."""
+    try:
+        importlib.import_module("tf_slim")
+    except ImportError:
+        return None
+    from compat import _managed
+
+    repair_tf_layers_imports()
+    _install_tf1_initializers()
+    _managed.install()
+    # managed: slim.learning.train (a Supervisor), slim.evaluation's loops
+    # (MonitoredSession) open the shim's sessions, on the backend resolved for the caller
+    return Namespace(importlib.import_module("tf_slim"), "compat.v1.contrib.slim",
+                     managed=True)
+
+
 def contrib():
     """``tf.contrib``: the covered pieces, each through the graph-mode guard."""
     from compat import contrib as contrib_lib
@@ -131,4 +210,5 @@ def contrib():
             f"contrib.{name}",
             {k: getattr(Namespace(module, f"compat.v1.contrib.{name}"), k)
              for k in dir(module)})
-    return contrib_lib.ContribModule("contrib", wrapped)
+    # tf-slim is imported (and TF's moved names restored) on first use of tf.contrib.slim
+    return contrib_lib.ContribModule("contrib", wrapped, lazy={"slim": slim})

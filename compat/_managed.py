@@ -19,7 +19,7 @@ from tensorflow.python.training import session_manager as tf_session_manager
 
 from compat import _guard
 
-__all__ = ["install", "managed"]
+__all__ = ["in_shim_sessions", "install", "managed"]
 
 _state = threading.local()
 _install_lock = threading.Lock()
@@ -77,7 +77,8 @@ class _ManagedContext:
             return self._cm.__exit__(exc_type, exc, tb)
 
 
-def _in_shim_sessions(fn):
+def in_shim_sessions(fn):
+    """`fn`, opening TensorFlow's managed sessions as the shim's while it runs."""
     @functools.wraps(fn)
     def call(*args, **kwargs):
         with _shim_sessions():
@@ -95,7 +96,7 @@ class ManagedObject(_guard.GuardedObject):
     def __getattr__(self, name):
         value = super().__getattr__(name)
         if callable(value) and not isinstance(value, (type, _guard.GuardedClass)):
-            return _in_shim_sessions(value)
+            return in_shim_sessions(value)
         return value
 
     def __enter__(self):

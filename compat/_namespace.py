@@ -21,31 +21,36 @@ _UNGUARDED = frozenset({
 })
 
 
-def wrap_attribute(name, value, qualname):
-    """The shim's view of one attribute of a TF namespace."""
+def wrap_attribute(name, value, qualname, managed=False):
+    """The shim's view of one attribute of a TF namespace (`managed`: functions also
+    open TF's managed sessions as the shim's, see :mod:`compat._managed`)."""
     if isinstance(value, types.ModuleType):
         module_name = getattr(value, "__name__", "") or ""
-        if module_name.startswith("tensorflow") and not module_name.startswith(
+        if module_name.startswith(("tensorflow", "tf_slim")) and not module_name.startswith(
                 ("tensorflow.keras", "keras")):
-            return Namespace(value, f"{qualname}.{name}")
+            return Namespace(value, f"{qualname}.{name}", managed=managed)
         return value
     if isinstance(value, type):
         return _guard.wrap_class(value)
     if name in _UNGUARDED:
         return value
-    if callable(value) and isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
-        return _guard.guard_callable(value)
-    if callable(value) and not isinstance(value, type):
-        if (type(value).__module__ or "").startswith("tensorflow"):
-            return _guard.guard_callable(value)
+    if callable(value) and (
+            isinstance(value, (types.FunctionType, types.BuiltinFunctionType))
+            or (type(value).__module__ or "").startswith(("tensorflow", "tf_slim"))):
+        guarded = _guard.guard_callable(value)
+        if managed:
+            from compat import _managed
+            return _managed.in_shim_sessions(guarded)
+        return guarded
     return value
 
 
 class Namespace(types.ModuleType):
     """A TF1 namespace (``tf.train``, ``tf.nn``...) seen through the shim."""
 
-    def __init__(self, module, qualname, overrides=None):
+    def __init__(self, module, qualname, overrides=None, managed=False):
         super().__init__(qualname, getattr(module, "__doc__", None))
+        self.__dict__["_compat_managed"] = managed
         self.__dict__["_compat_module"] = module
         self.__dict__["_compat_overrides"] = dict(overrides or {})
         self.__dict__["_compat_cache"] = {}
@@ -75,7 +80,7 @@ class Namespace(types.ModuleType):
                     f"module '{self.__name__}' has no attribute '{name}' "
                     f"(it is not part of TensorFlow's {module.__name__.split('._api.')[-1]} "
                     "API either)") from None
-            value = wrap_attribute(name, raw, self.__name__)
+            value = wrap_attribute(name, raw, self.__name__, self.__dict__["_compat_managed"])
         with self.__dict__["_compat_lock"]:
             cache[name] = value
         return value

@@ -99,6 +99,16 @@ ENTRIES = (
        "contrib.rnn.static_rnn / contrib.framework.get_or_create_global_step", "shim", "shim",
        "the cells above; anything else under contrib raises RemovedAPIError (an "
        "AttributeError) naming the symbol and its TF2 replacement"),
+    _E("contrib.slim.arg_scope / contrib.slim.conv2d / contrib.slim.batch_norm / "
+       "contrib.slim.fully_connected / contrib.slim.learning.create_train_op / "
+       "contrib.slim.learning.train / contrib.slim.assign_from_checkpoint_fn / "
+       "contrib.slim.get_variables_to_restore / contrib.slim.metrics.streaming_accuracy",
+       "native", "rewritten",
+       "the tf-slim package (TF 1.15's contrib.slim; `pip install 'compat-tf1[slim]'`), all "
+       "of it through the guard; its Supervisor / MonitoredSession loops open the shim's "
+       "sessions. On first use the shim restores TF-internal names TF 2.16+ moved "
+       "(`ops.Tensor`, `control_flow_ops.cond`, ...) and tf-keras's legacy layer module "
+       "names, which tf-slim imports (added where missing, nothing replaced)"),
     _E("disable_v2_behavior / disable_eager_execution / enable_eager_execution / "
        "disable_resource_variables", "no-op", "no-op",
        "the shim never changes process-wide TensorFlow state"),

@@ -39,7 +39,8 @@ class RemovedAPIError(AttributeError):
 
 # Where each removed piece went (module or symbol -> replacement).
 REPLACEMENTS = {
-    "slim": "the tf-slim package (`pip install tf-slim`; `import tf_slim as slim`)",
+    "slim": "the tf-slim package (`pip install tf-slim`: compat then serves it as "
+            "tf.contrib.slim)",
     "learn": "tf.keras (or tf.estimator on TensorFlow <= 2.15)",
     "estimator": "tf.keras (tf.estimator was removed in TensorFlow 2.16)",
     "metrics": "tf.compat.v1.metrics (streaming metrics) or tf.keras.metrics",
@@ -75,7 +76,7 @@ REPLACEMENTS = {
     "layers.real_valued_column": "tf.feature_column.numeric_column",
     "layers.embedding_column": "tf.feature_column.embedding_column",
     "layers.summarize_activations": "tf.compat.v1.summary.histogram",
-    "framework.arg_scope": "tf_slim.arg_scope (`pip install tf-slim`)",
+    "framework.arg_scope": "tf.contrib.slim.arg_scope (with tf-slim installed)",
     "framework.get_variables": "tf.compat.v1.get_collection(GLOBAL_VARIABLES, scope)",
     "framework.get_variables_to_restore": "tf_slim.get_variables_to_restore",
     "framework.assign_from_checkpoint_fn": "tf.compat.v1.train.Saver(...).restore",
@@ -104,18 +105,26 @@ def _removed(path):
 class ContribModule(types.ModuleType):
     """A ``tf.contrib`` namespace: covered symbols, else :class:`RemovedAPIError`."""
 
-    def __init__(self, path, symbols, doc=None):
+    def __init__(self, path, symbols, doc=None, lazy=None):
         super().__init__(f"compat.v1.{path}", doc)
         self.__dict__["_path"] = path
+        self.__dict__["_lazy"] = dict(lazy or {})  # name -> factory (None: not covered)
         self.__dict__.update(symbols)
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        factory = self.__dict__["_lazy"].get(name)
+        if factory is not None:
+            value = factory()
+            if value is not None:
+                self.__dict__[name] = value
+                return value
         raise _removed(f"{self.__dict__['_path']}.{name}")
 
     def __dir__(self):
-        return sorted(k for k in self.__dict__ if not k.startswith("_"))
+        names = set(k for k in self.__dict__ if not k.startswith("_"))
+        return sorted(names | set(self.__dict__["_lazy"]))
 
     def __repr__(self):
         return f"<compat namespace 'tf.{self.__dict__['_path']}'>"

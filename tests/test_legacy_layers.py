@@ -256,10 +256,10 @@ def test_contrib_rnn_and_framework(backend):
 
 
 @pytest.mark.parametrize("path, hint", [
-    ("slim", "tf-slim"),
+    ("seq2seq", "tfa.seq2seq"),
     ("learn", "tf.keras"),
     ("layers.batch_norm", "tf.layers.batch_normalization"),
-    ("framework.arg_scope", "tf_slim.arg_scope"),
+    ("framework.arg_scope", "tf.contrib.slim.arg_scope"),
     ("rnn.LayerNormBasicLSTMCell", "tfa.rnn.LayerNormLSTMCell"),
     ("no_such_module", "not covered by compat"),
 ])

@@ -19,10 +19,14 @@ def reference(tmp_path_factory):
     return _raw("regression_1_15", str(tmp_path_factory.mktemp("raw")))
 
 
-def _raw(program, *args):
-    """The same source with the original import, in a graph, on a raw v1 Session."""
+def _raw(program, *args, replace=()):
+    """The same source with the original import, in a graph, on a raw v1 Session
+    (`replace`: further (old, new) source edits the reference needs)."""
     source = (PROGRAMS / f"{program}.py").read_text()
     source = source.replace("import compat.v1 as tf", "import tensorflow.compat.v1 as tf")
+    for old, new in replace:
+        assert old in source, old
+        source = source.replace(old, new)
     assert "compat.v1 as tf" not in source.replace("tensorflow.compat.v1 as tf", "")
     namespace = {"__name__": f"raw_{program}"}
     with tf2.Graph().as_default() as g:
@@ -107,3 +111,55 @@ def test_documented_tf1_behaviours_match_raw_tensorflow(documented_reference, ba
     assert got["monitored_training_resume"][:3] == ["model.ckpt-10", 1, 10]
     np.testing.assert_array_equal(got["queue_runner"], [0.0, 1.0, 2.0])
     assert got["summaries"] == [1, [0, 1, 2]]
+
+
+@pytest.fixture(scope="module")
+def slim_reference(tmp_path_factory):
+    # TF 1.15's tf.contrib.slim is the tf-slim package; on TF 2.21 it needs the
+    # repairs the shim applies when serving it (moved TF-internal names, tf-keras's
+    # legacy layer modules), so the reference runs with them too.
+    from compat import _legacy
+
+    _legacy.repair_tf_layers_imports()
+    return _raw("slim_model", str(tmp_path_factory.mktemp("raw_slim")),
+                replace=[("slim = tf.contrib.slim", "import tf_slim as slim")])
+
+
+def test_tf_contrib_slim_program_matches_raw_tensorflow(slim_reference, backend, tmp_path):
+    """TF1 code on tf.contrib.slim (arg_scope, batch norm with its update ops,
+    create_train_op, regularization, streaming metrics, partial restore with
+    assign_from_checkpoint_fn, slim.learning.train's Supervisor loop) runs unchanged,
+    bit-identical to tf-slim on a raw v1 Session; on eager without any v1 Session."""
+    with compat.override_backend(backend):  # slim.learning.train opens its own session
+        got = _shim("slim_model", backend, str(tmp_path / backend))
+    ref = slim_reference
+    assert got["model_vars"] == ref["model_vars"]
+    assert got["restored"] == ref["restored"]
+    assert "net/conv1/BatchNorm/moving_mean" in got["restored"]
+    assert not any(name.startswith("net/logits") for name in got["restored"])
+    for key in ("losses", "eval_logits", "moving_mean", "restored_mean",
+                "fresh_logits_bias"):
+        np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
+    assert got["acc"] == ref["acc"] and got["step"] == ref["step"] == 0
+    assert got["final_loss"] == ref["final_loss"]  # slim.learning.train's Supervisor
+    assert got["final_step"] == ref["final_step"] == 3
+    # the batch-norm update ops ran in training (create_train_op's update_ops) and the
+    # restore brought the trained moving mean back
+    assert np.any(got["moving_mean"] != 0)
+    np.testing.assert_array_equal(got["restored_mean"], got["moving_mean"])
+    assert not np.any(got["fresh_logits_bias"])  # logits excluded: initial zeros
+
+
+def test_tf_contrib_slim_without_tf_slim_names_the_package(monkeypatch):
+    import compat.v1 as tf1
+    from compat import _legacy
+    from compat.contrib import RemovedAPIError
+
+    monkeypatch.setitem(sys.modules, "tf_slim", None)  # import tf_slim: ImportError
+    contrib = _legacy.contrib()
+    with pytest.raises(RemovedAPIError, match="pip install tf-slim"):
+        contrib.slim
+    with pytest.raises(AttributeError, match="pip install tf-slim"):
+        contrib.slim  # again: still not installed, still the same error
+    assert "slim" in dir(contrib)
+    assert tf1.contrib.layers.fully_connected  # the rest of tf.contrib is unaffected

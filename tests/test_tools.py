@@ -42,7 +42,7 @@ if True:
     tf.disable_eager_execution()
 tf.compat.v1.disable_v2_behavior()  # keep me
 x = tf.placeholder(tf.float32)
-y = tf.contrib.slim.conv2d
+y = tf.contrib.seq2seq.BasicDecoder
 '''
 
 
@@ -92,8 +92,8 @@ def test_report_lists_symbols_support_backend_and_ported(project, monkeypatch):
     assert model.backend == "eager" and "module table" in model.backend_source
     assert model.ported.endswith(os.path.join("ported", "model.py"))
     v1 = {s["symbol"]: s for s in reports["pkg.v1style"].symbols}
-    assert v1["contrib.slim.conv2d"]["eager"] == "missing"
-    assert "tf-slim" in v1["contrib.slim.conv2d"]["note"]
+    assert v1["contrib.seq2seq.BasicDecoder"]["eager"] == "missing"
+    assert "tfa.seq2seq" in v1["contrib.seq2seq.BasicDecoder"]["note"]
     assert "compat" not in v1
     assert reports["pkg.broken"].error.startswith("syntax error at line 1")
     assert reports["pkg.star"].star_imports == [1]
@@ -134,7 +134,7 @@ def test_migrate_rewrites_imports_keeps_comments_and_is_idempotent(project, caps
             pass
         # keep me
         x = tf.placeholder(tf.float32)
-        y = tf.contrib.slim.conv2d
+        y = tf.contrib.seq2seq.BasicDecoder
         ''')
     assert "rewrote 3 of 8 file(s)" in out.out  # model, v1style, ported/model
     assert "broken.py:1: syntax error" in out.err
