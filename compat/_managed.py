@@ -15,7 +15,9 @@ import threading
 import types
 
 from tensorflow.python.client import session as tf_session
+from tensorflow.python.training import coordinator as tf_coordinator
 from tensorflow.python.training import session_manager as tf_session_manager
+from tensorflow.python.training import supervisor as tf_supervisor
 
 from compat import _guard
 
@@ -53,11 +55,30 @@ class _SessionModule(types.ModuleType):
         return getattr(tf_session, name)
 
 
+def _looper_run(self):
+    """A Supervisor service thread (summaries, steps/sec, timed checkpoints): on a
+    shim session it runs in graph mode, as every thread did under TF1. A new thread
+    starts eager under TF2, where ``training_util.global_step`` and ``Saver.save`` take
+    their eager branches and fail on the graph's variables (raw TF 2.21's Supervisor
+    fails there too)."""
+    from compat.session import Session
+
+    if isinstance(getattr(self, "_sess", None), Session):
+        with self._sv._graph.as_default():  # pylint: disable=protected-access
+            return tf_coordinator.LooperThread.run(self)
+    return tf_coordinator.LooperThread.run(self)
+
+
 def install():
-    """Idempotent; changes nothing for code that does not go through ``compat.v1``."""
+    """Idempotent; changes nothing for code that does not go through ``compat.v1``
+    (Supervisor threads change only when their session is the shim's)."""
     with _install_lock:
         if not isinstance(tf_session_manager.session, _SessionModule):
             tf_session_manager.session = _SessionModule(tf_session.__name__)
+        for cls in (tf_supervisor.SVSummaryThread, tf_supervisor.SVStepCounterThread,
+                    tf_supervisor.SVTimerCheckpointThread):
+            if cls.run is tf_coordinator.LooperThread.run:
+                cls.run = _looper_run
 
 
 class _ManagedContext:
@@ -69,11 +90,11 @@ class _ManagedContext:
         self._cm = cm
 
     def __enter__(self):
-        with _shim_sessions():
+        with _shim_sessions(), _guard.graph_mode():
             return self._cm.__enter__()
 
     def __exit__(self, exc_type, exc, tb):
-        with _shim_sessions():
+        with _shim_sessions(), _guard.graph_mode():
             return self._cm.__exit__(exc_type, exc, tb)
 
 
@@ -95,7 +116,8 @@ class ManagedObject(_guard.GuardedObject):
 
     def __getattr__(self, name):
         value = super().__getattr__(name)
-        if callable(value) and not isinstance(value, (type, _guard.GuardedClass)):
+        if (callable(_guard.unwrap(value))  # a proxied object (sv.coord) is not a method
+                and not isinstance(value, (type, _guard.GuardedClass))):
             return in_shim_sessions(value)
         return value
 

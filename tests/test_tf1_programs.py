@@ -163,3 +163,46 @@ def test_tf_contrib_slim_without_tf_slim_names_the_package(monkeypatch):
         contrib.slim  # again: still not installed, still the same error
     assert "slim" in dir(contrib)
     assert tf1.contrib.layers.fully_connected  # the rest of tf.contrib is unaffected
+
+
+def _event_tags(logdir):
+    from tensorflow.python.summary import summary_iterator
+
+    tags = set()
+    for path in pathlib.Path(logdir).glob("events.out.tfevents.*"):
+        for event in summary_iterator.summary_iterator(str(path)):
+            tags.update(value.tag for value in event.summary.value)
+    return tags
+
+
+def test_supervisor_background_services_run_on_shim_sessions(backend, tmp_path):
+    """TF1's Supervisor threads (summaries, global_step/sec, timed checkpoints) run on
+    the shim's session as they did under TF1. Under TF2 a new thread starts eager, and
+    there TF's own threads take eager branches on the graph's variables: raw TF 2.21
+    fails on its first loop ("Graph is finalized", or a checkpoint saved eagerly)."""
+    import time
+
+    import compat.v1 as tf
+
+    g = tf.Graph()
+    with g.as_default():
+        step = tf.train.get_or_create_global_step()
+        v = tf.get_variable("v", [], initializer=tf.zeros_initializer())
+        tf.summary.scalar("v_summary", v)
+        train = tf.group(tf.assign_add(v, 1.0), tf.assign_add(step, 1))
+    with compat.override_backend(backend):
+        sv = tf.train.Supervisor(graph=g, logdir=str(tmp_path), save_summaries_secs=0.2,
+                                 save_model_secs=0.2)
+        with sv.managed_session() as sess:
+            assert isinstance(sess, compat.Session) and sess.backend == backend
+            for _ in range(6):
+                sess.run(train)
+                time.sleep(0.1)
+            assert not sv.should_stop()  # no service thread failed
+        assert sv.coord.joined
+    # the services' work is on disk: summaries, steps/sec and timed checkpoints
+    assert {"v_summary", "global_step/sec"} <= _event_tags(tmp_path)
+    latest = tf.train.latest_checkpoint(str(tmp_path))
+    assert latest is not None
+    assert 0 < tf.train.load_variable(latest, "global_step") <= 6
+    assert tf.train.load_variable(latest, "v") == tf.train.load_variable(latest, "global_step")

@@ -78,8 +78,8 @@ def main(session_factory, ckpt_dir):
     # TF-Slim's training loop (last: its Supervisor finalizes the graph) opens its own
     # session, initializes it (the log directory holds no checkpoint yet), trains three
     # steps, saves a final checkpoint and returns the last loss. Its timed background
-    # services are off: under TF2 their threads run eagerly and raw TF 2.21 fails there
-    # (training_util.global_step calls .numpy() on the graph's step).
+    # services are off here: under TF2 their threads start eager and raw TF 2.21 (the
+    # reference) fails in them; the shim runs them in graph mode (tested on its own).
     final_loss = slim.learning.train(
         train_op, ckpt_dir + "/train", number_of_steps=3, save_summaries_secs=0,
         save_interval_secs=0, log_every_n_steps=1000)
