@@ -1,5 +1,6 @@
 """Namespace proxies that expose TensorFlow's TF1 API through the graph-mode guard."""
 
+import importlib
 import threading
 import types
 
@@ -45,6 +46,19 @@ def wrap_attribute(name, value, qualname, managed=False):
     return value
 
 
+def _subpackage(module, name):
+    """A tf-slim subpackage its ``__init__`` does not import (``slim.nets``: TF1's
+    ``tf.contrib.slim.nets`` was an attribute), or None."""
+    if not module.__name__.startswith("tf_slim") or not hasattr(module, "__path__"):
+        return None
+    try:
+        return importlib.import_module(f"{module.__name__}.{name}")
+    except ModuleNotFoundError as e:
+        if e.name != f"{module.__name__}.{name}":
+            raise  # the subpackage exists but one of its imports is missing
+        return None
+
+
 class Namespace(types.ModuleType):
     """A TF1 namespace (``tf.train``, ``tf.nn``...) seen through the shim."""
 
@@ -76,10 +90,12 @@ class Namespace(types.ModuleType):
             except AttributeError as e:
                 if type(e) is not AttributeError:  # a specific error (e.g. RemovedAPIError)
                     raise
-                raise AttributeError(
-                    f"module '{self.__name__}' has no attribute '{name}' "
-                    f"(it is not part of TensorFlow's {module.__name__.split('._api.')[-1]} "
-                    "API either)") from None
+                raw = _subpackage(module, name)
+                if raw is None:
+                    raise AttributeError(
+                        f"module '{self.__name__}' has no attribute '{name}' (it is not "
+                        f"part of TensorFlow's {module.__name__.split('._api.')[-1]} API "
+                        "either)") from None
             value = wrap_attribute(name, raw, self.__name__, self.__dict__["_compat_managed"])
         with self.__dict__["_compat_lock"]:
             cache[name] = value

@@ -70,7 +70,9 @@ ENTRIES = (
        "train.SingularMonitoredSession / train.Supervisor / train.SessionManager / "
        "train.ChiefSessionCreator", "shim", "shim",
        "TF's implementations; the sessions they open (also after a recoverable error) "
-       "are the shim's Session, on the backend resolved for the calling module"),
+       "are the shim's Session, on the backend resolved for the calling module; the "
+       "Supervisor's service threads (summaries, steps/sec, timed checkpoints) run in "
+       "graph mode on it, as under TF1 (they fail on raw TF 2.21)"),
     _E("Session.partial_run / Session.partial_run_setup", "native", "differs",
        "emulated on eager (same values, errors and run-once semantics); a stateful op's "
        "resource or variant output needed after a later feed raises UnimplementedError"),
@@ -102,7 +104,8 @@ ENTRIES = (
     _E("contrib.slim.arg_scope / contrib.slim.conv2d / contrib.slim.batch_norm / "
        "contrib.slim.fully_connected / contrib.slim.learning.create_train_op / "
        "contrib.slim.learning.train / contrib.slim.assign_from_checkpoint_fn / "
-       "contrib.slim.get_variables_to_restore / contrib.slim.metrics.streaming_accuracy",
+       "contrib.slim.get_variables_to_restore / contrib.slim.metrics.streaming_accuracy / "
+       "contrib.slim.nets.resnet_v1.resnet_v1",
        "native", "rewritten",
        "the tf-slim package (TF 1.15's contrib.slim; `pip install 'compat-tf1[slim]'`), all "
        "of it through the guard; its Supervisor / MonitoredSession loops open the shim's "

@@ -150,6 +150,23 @@ def test_tf_contrib_slim_program_matches_raw_tensorflow(slim_reference, backend,
     assert not np.any(got["fresh_logits_bias"])  # logits excluded: initial zeros
 
 
+@pytest.fixture(scope="module")
+def slim_nets_reference(slim_reference):  # after slim_reference's import repairs
+    return _raw("slim_nets", replace=[
+        ("slim = tf.contrib.slim", "import tf_slim as slim\nimport tf_slim.nets")])
+
+
+def test_tf_contrib_slim_nets_program_matches_raw_tensorflow(slim_nets_reference, backend):
+    """TF-Slim's model library (a ResNet v1 from resnet_v1_block under resnet_arg_scope)
+    through tf.contrib.slim.nets: the same end points, variables and training steps."""
+    ref = slim_nets_reference
+    got = _shim("slim_nets", backend)
+    assert got["end_points"] == ref["end_points"] and got["n_vars"] == ref["n_vars"]
+    np.testing.assert_array_equal(got["losses"], ref["losses"])
+    np.testing.assert_array_equal(got["block1"], ref["block1"])
+    assert got["losses"][-1] < got["losses"][0]
+
+
 def test_tf_contrib_slim_without_tf_slim_names_the_package(monkeypatch):
     import compat.v1 as tf1
     from compat import _legacy
