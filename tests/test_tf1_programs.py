@@ -143,6 +143,7 @@ def test_tf_contrib_slim_program_matches_raw_tensorflow(slim_reference, backend,
     assert got["acc"] == ref["acc"] and got["step"] == ref["step"] == 0
     assert got["final_loss"] == ref["final_loss"]  # slim.learning.train's Supervisor
     assert got["final_step"] == ref["final_step"] == 3
+    assert got["eval_acc"] == ref["eval_acc"] == got["acc"]  # evaluate_once (MonitoredSession)
     # the batch-norm update ops ran in training (create_train_op's update_ops) and the
     # restore brought the trained moving mean back
     assert np.any(got["moving_mean"] != 0)

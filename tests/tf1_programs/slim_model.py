@@ -1,10 +1,11 @@
 """A TF 1.x program written against ``tf.contrib.slim`` (the style of TF-Slim's model
 zoo): arg_scope, conv2d with batch norm, pooling, dropout, fully_connected,
 regularization losses, ``slim.learning.create_train_op`` (runs the batch-norm updates),
-model variables, restoring a subset with ``slim.assign_from_checkpoint_fn`` and a
-streaming metric. Built at the script's top level (TF1's default graph). Only the
-import line is changed by the tests; the raw reference reads ``tf.contrib.slim`` from
-the tf-slim package, which is TF 1.15's ``tf.contrib.slim`` published on its own."""
+model variables, restoring a subset with ``slim.assign_from_checkpoint_fn``, a
+streaming metric, ``slim.evaluation.evaluate_once`` and ``slim.learning.train``. Built
+at the script's top level (TF1's default graph). Only the import line is changed by the
+tests; the raw reference reads ``tf.contrib.slim`` from the tf-slim package, which is
+TF 1.15's ``tf.contrib.slim`` published on its own."""
 import numpy as np
 import compat.v1 as tf  # the one line a migration changes
 
@@ -75,6 +76,11 @@ def main(session_factory, ckpt_dir):
         restored_mean = sess.run(conv1_mean)
         fresh_logits_bias = sess.run(logits_bias)
         step = sess.run(global_step)
+    # TF-Slim's evaluation: a MonitoredSession restores the checkpoint, runs the metric
+    # update twice and returns the final metric value
+    eval_acc = slim.evaluation.evaluate_once(
+        "", path, ckpt_dir + "/eval", num_evals=2, eval_op=accuracy_update,
+        final_op=accuracy, eval_op_feed_dict={is_training: False})
     # TF-Slim's training loop (last: its Supervisor finalizes the graph) opens its own
     # session, initializes it (the log directory holds no checkpoint yet), trains three
     # steps, saves a final checkpoint and returns the last loss. Its timed background
@@ -87,5 +93,5 @@ def main(session_factory, ckpt_dir):
     return dict(losses=np.array(losses), acc=acc, eval_logits=eval_logits,
                 moving_mean=moving_mean, restored_mean=restored_mean,
                 fresh_logits_bias=fresh_logits_bias, step=step, model_vars=model_vars,
-                final_loss=final_loss, final_step=final_step,
+                final_loss=final_loss, final_step=final_step, eval_acc=eval_acc,
                 restored=sorted(v.op.name for v in to_restore))
