@@ -3,8 +3,9 @@
     python -m benchmarks.bench_steps [--rounds 400] [--steps 1]
 
 Same graph for the raw Session and the shim; native TF2 is the same FM written with
-tf.Variable + tf.function + GradientTape + Keras Adam, and the ported BPR-FM
-(``ported.bpr_fm``). Each ratio is measured on its own pair of variants, in phases where
+tf.Variable + tf.function + GradientTape + Keras Adam, the ported BPR-FM
+(``ported.bpr_fm``), and for the tiny step (per-``run`` overhead) the same three ops in a
+tf.function. Each ratio is measured on its own pair of variants, in phases where
 only that pair runs, interleaved round by round (order alternating; by default a round is
 one step of each variant, so paired samples share the machine's load); the table reports
 the median of per-round paired ratios with their interquartile range.
@@ -46,6 +47,47 @@ def _fm_runners(features, batch):
             raw.run(fm.init)
             runners["raw-v1"] = (lambda s=raw, f=fetches, d=feed: s.run(f, d))
     runners["native-tf2"] = _native_fm(features, ids, vals, ratings)
+    return runners, trace
+
+
+def _tiny_runners():
+    """Per-``run`` overhead: a tiny step (one fed 4-element vector, an assign_add whose
+    result is fetched with the global step, as TF1 training loops fetch them)."""
+    import compat.v1 as v1
+
+    runners, trace = {}, {}
+    data = np.ones(4, np.float32)
+    for name in ("graph", "eager"):
+        graph = v1.Graph()
+        with graph.as_default():
+            step = v1.train.get_or_create_global_step()
+            x = v1.placeholder(tf.float32, [None], name="x")
+            v = v1.get_variable("v", [], initializer=v1.zeros_initializer())
+            out = v1.reduce_sum(x * 2.0 + v)
+            bump = v1.assign_add(v, 1.0)
+            init = v1.global_variables_initializer()
+        fetches, feed = [bump, out, step], {x: data}
+        sessions = {f"shim-{name}": compat.Session(graph=graph, backend=name)}
+        if name == "graph":
+            sessions["raw-v1"] = tf.compat.v1.Session(graph=graph)
+        for label, sess in sessions.items():
+            sess.run(init)
+            t = time.perf_counter()
+            sess.run(fetches, feed)
+            if label.startswith("shim"):
+                trace[name] = time.perf_counter() - t
+            runners[label] = functools.partial(sess.run, fetches, feed)
+    native_v = tf.Variable(0.0)
+    native_step = tf.Variable(0, dtype=tf.int64)
+
+    @tf.function
+    def native(x):
+        bumped = native_v.assign_add(1.0)
+        return bumped, tf.reduce_sum(x * 2.0 + bumped), native_step.read_value()
+
+    arg = tf.constant(data)
+    native(arg)
+    runners["native-tf2"] = lambda: [t.numpy() for t in native(arg)]
     return runners, trace
 
 
@@ -189,7 +231,8 @@ def main(argv=None):
     data = data_lib.synthetic()
     features = data_lib.FeatureSpace(data)
     rows = []
-    cases = [("FM step, batch 1024", lambda: _fm_runners(features, 1024)),
+    cases = [("Tiny step (per-run overhead), fetching an assign's result", _tiny_runners),
+             ("FM step, batch 1024", lambda: _fm_runners(features, 1024)),
              ("FM step, batch 8192", lambda: _fm_runners(features, 8192)),
              ("BPR-FM step, batch 1024", lambda: _bpr_runners(
                  data, features, 1024, "step", 1024 * _batches_needed(args.rounds, args.steps))),

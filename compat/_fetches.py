@@ -14,6 +14,7 @@ from tensorflow.python.framework import dtypes
 from tensorflow.python.framework import ops
 from tensorflow.python.framework import tensor as tensor_lib
 from tensorflow.python.ops import gen_resource_variable_ops
+from tensorflow.python.ops import variables
 
 __all__ = ["FetchResolver"]
 
@@ -93,10 +94,12 @@ class FetchResolver:
         if isinstance(fetches, ops.Operation):
             return fetches
         if type(fetches) in (list, tuple) and all(
-                isinstance(f, ops.Operation) or (isinstance(f, tensor_lib.Tensor)
-                                                 and f.dtype != dtypes.resource)
+                isinstance(f, (ops.Operation, variables.Variable))
+                or (isinstance(f, tensor_lib.Tensor) and f.dtype != dtypes.resource)
                 for f in fetches):
-            return fetches  # the common training-loop case: nothing to rewrite
+            # the common training-loop case (ops, values, the global step, an assign's
+            # result; a variable fetches its value): nothing to rewrite
+            return fetches
         return self._rewrite(fetches)
 
     def _rewrite(self, fetches):

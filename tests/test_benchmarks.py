@@ -9,7 +9,7 @@ def test_bench_steps_prints_every_case_and_ratio(capsys):
     bench_steps.main(["--rounds", "3"])
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line]
-    assert len(rows) == 5  # header + FM 1024, FM 8192, BPR-FM step, BPR-FM init
+    assert len(rows) == 6  # header + tiny step, FM 1024, FM 8192, BPR-FM step, BPR-FM init
     for row in rows[1:]:
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert len(cells) == 7
