@@ -324,7 +324,17 @@ def _plan(source, path):
             tf_names = [a for a in names if a.name in ("tensorflow", "tensorflow.compat.v1")]
             if not tf_names:
                 for a in names:
-                    if a.name.startswith("tensorflow."):
+                    if (a.name.startswith("tensorflow.contrib.") and a.asname
+                            and len(names) == 1):
+                        # import tensorflow.contrib.slim as slim
+                        target = "compat.v1." + a.name[len("tensorflow."):]
+                        edits.append((_span(starts, node), f"import {target} as {a.asname}",
+                                      f"line {node.lineno}: import {a.name} as {a.asname} "
+                                      f"-> import {target} as {a.asname}"))
+                        graph, _, note = support(target[len("compat.v1."):])
+                        if graph == "missing":  # the import fails at run time: say so now
+                            todo.append((node.lineno, f"import {target}: {note}"))
+                    elif a.name.startswith("tensorflow."):
                         todo.append((node.lineno, f"import {a.name}: not a TF1 namespace; "
                                                   "left as is"))
                 continue
@@ -352,6 +362,20 @@ def _plan(source, path):
                 edits.append((_span(starts, node), SHIM_IMPORT.format(alias=alias),
                               f"line {node.lineno}: from tensorflow.compat import v1 -> "
                               f"import compat.v1 as {alias}"))
+            elif ((mod == "tensorflow.contrib" or mod.startswith("tensorflow.contrib."))
+                    and not any(a.name == "*" for a in node.names)):
+                # from tensorflow.contrib import slim / from tensorflow.contrib.slim.nets
+                # import resnet_v1: the same names from the shim's tf.contrib
+                target = "compat.v1." + mod[len("tensorflow."):]
+                text = source[slice(*_span(starts, node))]
+                new_text = text.replace(mod, target, 1)
+                edits.append((_span(starts, node), new_text,
+                              f"line {node.lineno}: from {mod} import ... -> "
+                              f"from {target} import ..."))
+                for a in node.names:  # the import fails at run time: say so now
+                    graph, _, note = support(f"{target[len('compat.v1.'):]}.{a.name}")
+                    if graph == "missing":
+                        todo.append((node.lineno, f"from {target} import {a.name}: {note}"))
             elif mod == "tensorflow" or mod.startswith("tensorflow."):
                 names = ", ".join(a.name for a in node.names)
                 if any(a.name == "*" for a in node.names):

@@ -15,7 +15,7 @@ import sys
 
 import tensorflow as _tf
 
-from compat import _guard, _legacy, _managed
+from compat import _guard, _imports, _legacy, _managed
 from compat import checkpoint as _checkpoint
 from compat._namespace import Lazy, Namespace
 from compat.session import InteractiveSession, Session
@@ -66,6 +66,11 @@ _overrides["train"] = Namespace(_tf.compat.v1.train, "compat.v1.train", _train_o
 _overrides["compat"] = Namespace(_tf.compat, "compat.v1.compat",
                                  {"v1": sys.modules[__name__], "v2": _tf.compat.v2})
 _namespace = Namespace(_tf.compat.v1, "compat.v1", _overrides)
+
+# `import compat.v1.contrib.slim as slim`, `from compat.v1.contrib.slim.nets import ...`:
+# nested namespaces import as modules (TF1 code imported tensorflow.contrib.* that way).
+__path__ = []
+_imports.install()
 
 
 def __getattr__(name):

@@ -154,7 +154,8 @@ def test_tf_contrib_slim_program_matches_raw_tensorflow(slim_reference, backend,
 @pytest.fixture(scope="module")
 def slim_nets_reference(slim_reference):  # after slim_reference's import repairs
     return _raw("slim_nets", replace=[
-        ("slim = tf.contrib.slim", "import tf_slim as slim\nimport tf_slim.nets")])
+        ("import compat.v1.contrib.slim as slim", "import tf_slim as slim"),
+        ("from compat.v1.contrib.slim.nets import", "from tf_slim.nets import")])
 
 
 def test_tf_contrib_slim_nets_program_matches_raw_tensorflow(slim_nets_reference, backend):
@@ -224,3 +225,26 @@ def test_supervisor_background_services_run_on_shim_sessions(backend, tmp_path):
     assert latest is not None
     assert 0 < tf.train.load_variable(latest, "global_step") <= 6
     assert tf.train.load_variable(latest, "v") == tf.train.load_variable(latest, "global_step")
+
+
+def test_nested_namespaces_import_as_modules():
+    """TF1 code imported tensorflow.contrib.* as modules; compat.v1's namespaces import
+    the same way (the same objects as attribute access), and a removed contrib piece
+    fails at import with the shim's message naming its replacement."""
+    import compat.v1 as tf1
+    import compat.v1.contrib.slim as slim
+    import compat.v1.nn.rnn_cell as rnn_cell
+    from compat.v1.contrib import lookup
+    from compat.v1.contrib.slim.nets import resnet_v1
+
+    assert slim is tf1.contrib.slim and rnn_cell is tf1.nn.rnn_cell
+    assert lookup is tf1.contrib.lookup and resnet_v1 is tf1.contrib.slim.nets.resnet_v1
+    with pytest.raises(ImportError, match="tf.contrib.slim.arg_scope"):
+        from compat.v1.contrib.framework import arg_scope  # noqa: F401
+    with pytest.raises(ImportError, match="tfa.seq2seq"):
+        import compat.v1.contrib.seq2seq  # noqa: F401
+    with pytest.raises(ModuleNotFoundError):
+        import compat.v1.no_such_namespace  # noqa: F401
+    with pytest.raises(ModuleNotFoundError):
+        import compat.v1.train.Saver  # noqa: F401  (a class, not a namespace)
+    assert "compat.v1.no_such_namespace" not in sys.modules

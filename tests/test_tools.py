@@ -167,6 +167,48 @@ def test_migrate_leaves_what_it_cannot_rewrite(tmp_path):
     assert "shares its line" in reasons
 
 
+SLIM_2018 = """\
+import numpy as np
+import tensorflow as tf
+import tensorflow.contrib.slim as slim
+from tensorflow.contrib.slim.nets import resnet_v1
+from tensorflow.contrib import layers as contrib_layers
+from tensorflow.contrib.framework import arg_scope
+
+
+def main(backend):
+    x = tf.placeholder(tf.float32, [None, 4])
+    with slim.arg_scope([slim.fully_connected],
+                        weights_initializer=contrib_layers.xavier_initializer()):
+        y = slim.fully_connected(x, 3, scope="fc")
+    assert callable(resnet_v1.resnet_v1)
+    with tf.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        return sess.run(y, {x: np.ones((2, 4), np.float32)})
+"""
+
+
+def test_migrate_rewrites_tf_contrib_imports(tmp_path, backend):
+    """`import tensorflow.contrib.slim as slim` and `from tensorflow.contrib... import`
+    become imports of the shim's tf.contrib; an uncovered piece is rewritten too (the
+    import then fails with the shim's message) and reported with its replacement."""
+    f = tmp_path / "slim2018.py"
+    f.write_text(SLIM_2018)
+    [m] = tools.migrate(str(f))
+    text = f.read_text()
+    assert "import compat.v1.contrib.slim as slim\n" in text
+    assert "from compat.v1.contrib.slim.nets import resnet_v1\n" in text
+    assert "from compat.v1.contrib import layers as contrib_layers\n" in text
+    assert "tensorflow" not in text.replace("import compat.v1 as tf", "")
+    [(line, reason)] = m.not_rewritten
+    assert line == 6 and "tf.contrib.slim.arg_scope" in reason
+    f.write_text(text.replace("from compat.v1.contrib.framework import arg_scope\n", ""))
+    import compat.v1 as tf
+    with tf.Graph().as_default():
+        out = runpy.run_path(str(f))["main"](backend)
+    assert out.shape == (2, 3) and np.all(np.isfinite(out))
+
+
 @pytest.mark.parametrize("backend", ["graph", "eager"])
 def test_migrated_2018_file_runs_on_both_backends(tmp_path, backend):
     f = tmp_path / "model2018.py"

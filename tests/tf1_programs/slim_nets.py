@@ -3,10 +3,9 @@ ResNet v1 assembled from ``resnet_v1_block``s under ``resnet_arg_scope`` (batch 
 weight decay), trained with a momentum optimizer through ``create_train_op``. Built at
 the script's top level. Only the import line is changed by the tests."""
 import numpy as np
-import compat.v1 as tf  # the one line a migration changes
-
-slim = tf.contrib.slim
-resnet_v1 = slim.nets.resnet_v1
+import compat.v1 as tf  # the import lines are what a migration changes
+import compat.v1.contrib.slim as slim  # was: import tensorflow.contrib.slim as slim
+from compat.v1.contrib.slim.nets import resnet_v1  # was: from tensorflow.contrib...
 
 tf.set_random_seed(3)
 IMAGES = np.random.RandomState(0).rand(2, 32, 32, 3).astype(np.float32)
