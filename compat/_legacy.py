@@ -12,7 +12,7 @@ import threading
 
 from compat._namespace import Namespace
 
-__all__ = ["contrib", "layers", "repair_tf_layers_imports", "rnn_cell", "slim"]
+__all__ = ["contrib", "layers", "repair_tf1_library_imports", "rnn_cell", "slim"]
 
 _LAYERS = "tf_keras.api._v1.keras.__internal__.legacy.layers"
 _RNN_CELL = "tf_keras.api._v1.keras.__internal__.legacy.rnn_cell"
@@ -155,14 +155,17 @@ def _restore_moved_internals():
         variable_scope.variable = variable_v1.VariableV1
 
 
-def repair_tf_layers_imports():
-    """Makes ``tensorflow.python.layers.normalization`` / ``.pooling`` importable again.
+def repair_tf1_library_imports():
+    """Makes what TF1 libraries import from TensorFlow's internals importable again on
+    TF 2.21 (needed by tf-slim 1.1; nothing is replaced, only missing names are added).
 
-    TF 2.21 loads them lazily from ``tf_keras.legacy_tf_layers.*``, which tf-keras 2.21
-    ships as ``tf_keras.src.legacy_tf_layers.*``: TF1 libraries built on them (tf-slim's
-    ``batch_norm``, ``max_pool2d``) fail with ModuleNotFoundError on first use. The
-    shipped modules are registered under the names TF looks up (the same module objects,
-    so the classes are tf-keras's own), only where those names do not import."""
+    The moved internal names of ``_MOVED_INTERNALS`` come back under their old names.
+    ``tensorflow.python.layers.normalization`` / ``.pooling`` load lazily from
+    ``tf_keras.legacy_tf_layers.*``, which tf-keras 2.21 ships as
+    ``tf_keras.src.legacy_tf_layers.*`` (tf-slim's ``batch_norm`` and ``max_pool2d``
+    failed with ModuleNotFoundError on first use): the shipped modules are registered
+    under the names TF looks up (the same module objects, so the classes are tf-keras's
+    own), only where those names do not import."""
     import sys
 
     with _install_lock:
@@ -181,14 +184,15 @@ def repair_tf_layers_imports():
 
 def slim():
     """``tf.contrib.slim``: the tf-slim package (TF 1.15's ``tf.contrib.slim``, published
-    on its own) through the graph-mode guard, or None when it is not installed."""
-    try:
-        importlib.import_module("tf_slim")
-    except ImportError:
+    on its own) through the graph-mode guard, or None when it is not installed (an
+    installed tf-slim that fails to import raises its own error)."""
+    import importlib.util
+
+    if importlib.util.find_spec("tf_slim") is None:
         return None
     from compat import _managed
 
-    repair_tf_layers_imports()
+    repair_tf1_library_imports()
     _install_tf1_initializers()
     _managed.install()
     # managed: slim.learning.train (a Supervisor), slim.evaluation's loops

@@ -120,7 +120,7 @@ def slim_reference(tmp_path_factory):
     # legacy layer modules), so the reference runs with them too.
     from compat import _legacy
 
-    _legacy.repair_tf_layers_imports()
+    _legacy.repair_tf1_library_imports()
     return _raw("slim_model", str(tmp_path_factory.mktemp("raw_slim")),
                 replace=[("slim = tf.contrib.slim", "import tf_slim as slim")])
 
