@@ -75,7 +75,8 @@ ENTRIES = (
        "graph mode on it, as under TF1 (they fail on raw TF 2.21)"),
     _E("Session.partial_run / Session.partial_run_setup", "native", "differs",
        "emulated on eager (same values, errors and run-once semantics); a stateful op's "
-       "resource or variant output needed after a later feed raises UnimplementedError"),
+       "resource or variant output needed after a later feed, or TF1 (v1) control flow in "
+       "the run, raises UnimplementedError"),
     _E("RunOptions / RunMetadata", "native", "no-op", "accepted and ignored on eager"),
     _E("layers.dense / layers.dropout / layers.flatten / layers.batch_normalization / "
        "layers.conv1d / layers.conv2d / layers.max_pooling1d / layers.max_pooling2d / "

@@ -124,6 +124,63 @@ def test_one_random_draw_and_control_dependencies_across_steps(graph, backend):
         assert sess.run(counter) == 2  # the control input ran once per partial run
 
 
+def test_value_from_a_while_loop_with_a_stateful_body_is_kept(graph, backend):
+    """A while_loop whose body draws random numbers and bumps a counter (a stateful
+    loop) runs once per partial run: a later step that needs its result sees the same
+    value, and the counter moves once per iteration, not once per step."""
+    a = tf.placeholder(tf.float32, [])
+    b = tf.placeholder(tf.float32, [])
+    counter = tf.Variable(0, name="counter")
+
+    def body(i, acc):
+        with tf.control_dependencies([tf.assign_add(counter, 1)]):
+            return i + 1, acc + tf.random_uniform([], seed=5)
+
+    _, looped = tf.while_loop(lambda i, acc: i < 3, body, [0, a])
+    early = tf.identity(looped)
+    late = looped * b
+    with compat.Session(graph=graph, backend=backend) as sess:
+        sess.run(counter.initializer)
+        h = sess.partial_run_setup([early, late], [a, b])
+        x = sess.partial_run(h, early, {a: 1.0})
+        y = sess.partial_run(h, late, {b: 2.0})
+        assert y == 2.0 * x and x > 1.0
+        assert sess.run(counter) == 3  # three iterations, in one run of the loop
+
+def test_partial_run_over_tf1_control_flow(graph, backend):
+    """With TF1 (v1) control flow the graph backend (TensorFlow's partial run) keeps
+    the loop's single run; the eager backend does not emulate it and says so at setup,
+    changing nothing (Session.run of the same graph works there)."""
+    import tensorflow as tf2
+
+    tf2.compat.v1.disable_control_flow_v2()
+    try:
+        a = tf.placeholder(tf.float32, [])
+        b = tf.placeholder(tf.float32, [])
+        counter = tf.Variable(0, name="counter")
+
+        def body(i, acc):
+            with tf.control_dependencies([tf.assign_add(counter, 1)]):
+                return i + 1, acc + 1.0
+
+        _, looped = tf.while_loop(lambda i, acc: i < 3, body, [0, a])
+    finally:
+        tf2.compat.v1.enable_control_flow_v2()
+    late = looped * b
+    with compat.Session(graph=graph, backend=backend) as sess:
+        sess.run(counter.initializer)
+        if backend == "graph":
+            h = sess.partial_run_setup([looped, late], [a, b])
+            assert sess.partial_run(h, looped, {a: 1.0}) == 4.0
+            assert sess.partial_run(h, late, {b: 2.0}) == 8.0
+        else:
+            with pytest.raises(tf.errors.UnimplementedError,
+                               match=r"TF1 \(v1\) control flow .* while/"):
+                sess.partial_run_setup([looped, late], [a, b])
+            assert not sess.runner._partial_runs
+            assert sess.run(late, {a: 1.0, b: 2.0}) == 8.0
+        assert sess.run(counter) == 3
+
 def test_partial_run_training_step_matches_run(backend):
     """A TF1 pattern: compute a loss from the first feed, inspect it, then feed the
     learning rate and apply the update, in one step."""

@@ -314,3 +314,39 @@ def test_repeated_fetches_of_variables_and_assign_results(backend):
             assert sess.run(bumped) == pytest.approx(11.0 * i)
             assert sess.run([bumped])[0] == pytest.approx(11.0 * i + 10.0)
             sess.run(tf.assign_add(v, -10.0))
+
+
+@pytest.fixture
+def tf1_control_flow():
+    """Graphs built now use TF1 (v1) control flow: Enter/Exit/Switch/Merge, as in graphs
+    built by TF 1.x (MetaGraphs, frozen graphs, dynamic_rnn)."""
+    import tensorflow as tf2
+
+    tf2.compat.v1.disable_control_flow_v2()
+    try:
+        yield
+    finally:
+        tf2.compat.v1.enable_control_flow_v2()
+
+
+def test_tf1_control_flow_with_stateful_ops_runs(tf1_control_flow, graph, backend):
+    """A TF1 while_loop whose body updates a variable and a TF1 cond with a stateful
+    branch (the eager backend failed: 'inputs from different frames')."""
+    a = tf.placeholder(tf.float32, [], name="a")
+    counter = tf.get_variable("counter", [], tf.int32, tf.zeros_initializer())
+
+    def body(i, acc):
+        with tf.control_dependencies([tf.assign_add(counter, 1)]):
+            return i + 1, acc * 2.0
+
+    _, looped = tf.while_loop(lambda i, acc: i < 3, body, [0, a])
+    branch = tf.cond(a > 0, lambda: tf.assign_add(counter, 10), lambda: tf.identity(counter))
+    assert {"Enter", "Exit", "Switch", "Merge"} <= {op.type for op in graph.get_operations()}
+    with compat.Session(graph=graph, backend=backend) as sess:
+        sess.run(counter.initializer)
+        assert sess.run(looped, {a: 1.5}) == 12.0
+        assert sess.run(counter) == 3
+        assert sess.run(branch, {a: 1.0}) == 13
+        assert sess.run(branch, {a: -1.0}) == 13
+        out = sess.run([looped, counter], {a: 1.0})
+        assert out[0] == 8.0 and sess.run(counter) == 16

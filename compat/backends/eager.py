@@ -72,6 +72,12 @@ _NO_INPUT_KEEPING_PREFIXES = ("ResourceApply", "ResourceSparseApply", "ResourceS
                               "Random")
 
 
+# TF1 (v1) control-flow ops: frames that automatic control dependencies cannot cross.
+_V1_CONTROL_FLOW = frozenset({"Enter", "RefEnter", "Exit", "RefExit", "Switch", "RefSwitch",
+                              "Merge", "RefMerge", "NextIteration", "RefNextIteration",
+                              "LoopCond"})
+
+
 def _keeps_no_input(op_type):
     return op_type in _NO_INPUT_KEEPING or op_type.startswith(_NO_INPUT_KEEPING_PREFIXES)
 
@@ -728,8 +734,17 @@ class Runner:
             return outputs
 
         specs = [tf.TensorSpec(t.shape, t.dtype) for t in fed_tensors]
-        function = tf.function(body, input_signature=specs, autograph=False)
-        concrete = function.get_concrete_function()
+        if any(op.type in _V1_CONTROL_FLOW for op in needed.values()):
+            # TF1 control flow (Enter/Exit/Switch/Merge: a graph built with TF 1.x or
+            # with control flow v2 disabled). tf.function's automatic control
+            # dependencies would tie stateful ops inside a loop frame to outputs outside
+            # it ("inputs from different frames"); like TF's own wrap_function (used to
+            # load TF1 SavedModels), build without them: the Session's ordering, data
+            # and control edges only.
+            concrete = tf.compat.v1.wrap_function(body, specs)
+        else:
+            function = tf.function(body, input_signature=specs, autograph=False)
+            concrete = function.get_concrete_function()
         sig = _Signature()
         sig.function = concrete
         sig.feed_dtypes = [t.dtype for t in fed_tensors]
@@ -880,6 +895,18 @@ class Runner:
                         feed, allow_tensor=True, allow_operation=False))
                 except Exception as e:
                     raise TypeError(f"Cannot interpret feed_list key as Tensor: {e.args[0]}")
+            fed = {t.name: i for i, t in enumerate(feed_tensors)}
+            needed = _needed_ops(fed, handler.fetches(), handler.targets())[0]
+            v1_flow = sorted(op.name for op in needed.values()
+                             if op.type in _V1_CONTROL_FLOW)
+            if v1_flow:
+                # which ops run once cannot be kept apart inside a TF1 loop frame here
+                raise errors.UnimplementedError(
+                    None, None,
+                    "Partial runs over TF1 (v1) control flow are not emulated by the eager "
+                    f"backend (needed: {', '.join(v1_flow[:3])}"
+                    f"{', ...' if len(v1_flow) > 3 else ''}); use Session.run, the graph "
+                    "backend, or control flow v2.")
             run = _PartialRun(self, handler.fetches(), handler.targets(), feed_tensors)
             with self._lock:
                 self._partial_serial += 1
