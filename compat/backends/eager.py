@@ -78,6 +78,11 @@ _V1_CONTROL_FLOW = frozenset({"Enter", "RefEnter", "Exit", "RefExit", "Switch", 
                               "LoopCond"})
 
 
+def _v1_control_flow(ops_):
+    """Names of the TF1 (v1) control-flow ops among `ops_`, sorted."""
+    return sorted(op.name for op in ops_ if op.type in _V1_CONTROL_FLOW)
+
+
 def _keeps_no_input(op_type):
     return op_type in _NO_INPUT_KEEPING or op_type.startswith(_NO_INPUT_KEEPING_PREFIXES)
 
@@ -734,7 +739,7 @@ class Runner:
             return outputs
 
         specs = [tf.TensorSpec(t.shape, t.dtype) for t in fed_tensors]
-        if any(op.type in _V1_CONTROL_FLOW for op in needed.values()):
+        if _v1_control_flow(needed.values()):
             # TF1 control flow (Enter/Exit/Switch/Merge: a graph built with TF 1.x or
             # with control flow v2 disabled). tf.function's automatic control
             # dependencies would tie stateful ops inside a loop frame to outputs outside
@@ -897,8 +902,7 @@ class Runner:
                     raise TypeError(f"Cannot interpret feed_list key as Tensor: {e.args[0]}")
             fed = {t.name: i for i, t in enumerate(feed_tensors)}
             needed = _needed_ops(fed, handler.fetches(), handler.targets())[0]
-            v1_flow = sorted(op.name for op in needed.values()
-                             if op.type in _V1_CONTROL_FLOW)
+            v1_flow = _v1_control_flow(needed.values())
             if v1_flow:
                 # which ops run once cannot be kept apart inside a TF1 loop frame here
                 raise errors.UnimplementedError(
