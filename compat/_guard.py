@@ -87,13 +87,22 @@ def unwrap(value):
     return value
 
 
+_TF_MODULES = ("tensorflow", "keras", "tf_keras", "tf_slim")
+
+
 def _needs_wrap(value):
     if isinstance(value, (_RAW_VALUE_TYPES, GuardedObject, GuardedClass)):
         return False
     if getattr(type(value), "__compat_guarded_instances__", False):
         return True  # the shim's own TF1 builder classes (e.g. compat.checkpoint.Saver)
-    module = type(value).__module__ or ""
-    return module.startswith(("tensorflow", "keras", "tf_keras", "tf_slim"))
+    if isinstance(value, (types.FunctionType, functools.partial)):
+        # a function a TF1 API returns (a regularizer, tf-slim's init_fn): TF's own
+        # functions build ops when called, e.g. at a script's top level
+        fn = value.func if isinstance(value, functools.partial) else value
+        module = getattr(fn, "__module__", None) or ""
+    else:
+        module = type(value).__module__ or ""
+    return module.startswith(_TF_MODULES)
 
 
 def wrap_value(value):

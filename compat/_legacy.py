@@ -182,37 +182,102 @@ def repair_tf1_library_imports():
             sys.modules.setdefault(f"tf_keras.legacy_tf_layers.{name}", module)
 
 
-def slim():
-    """``tf.contrib.slim``: the tf-slim package (TF 1.15's ``tf.contrib.slim``, published
-    on its own) through the graph-mode guard, or None when it is not installed (an
-    installed tf-slim that fails to import raises its own error)."""
+def _tf_slim_installed():
     import importlib.util
 
-    if importlib.util.find_spec("tf_slim") is None:
-        return None
+    return importlib.util.find_spec("tf_slim") is not None
+
+
+def _tf_slim(module="tf_slim"):
+    """tf-slim's `module` made importable on TF 2.21 and ready for the shim (TF's moved
+    names restored, TF1 initializers, managed sessions). Only when tf-slim is installed
+    (an installed tf-slim that fails to import raises its own error)."""
     from compat import _managed
 
     repair_tf1_library_imports()
     _install_tf1_initializers()
     _managed.install()
+    importlib.import_module("tf_slim")
+    return importlib.import_module(module)
+
+
+def slim():
+    """``tf.contrib.slim``: the tf-slim package (TF 1.15's ``tf.contrib.slim``, published
+    on its own) through the graph-mode guard, or None when it is not installed."""
+    if not _tf_slim_installed():
+        return None
     # managed: slim.learning.train (a Supervisor), slim.evaluation's loops
     # (MonitoredSession) open the shim's sessions, on the backend resolved for the caller
-    return Namespace(importlib.import_module("tf_slim"), "compat.v1.contrib.slim",
-                     managed=True)
+    return Namespace(_tf_slim(), "compat.v1.contrib.slim", managed=True)
+
+
+class _SlimPart:
+    """The rest of a ``tf.contrib`` namespace that TF 1.15 moved to tf-slim: the public
+    functions and classes of tf-slim's `module` defined under `origin` (the module
+    prefixes of TF1's contrib piece there), through the guard. TensorFlow names are
+    not re-exported (``tf_slim.layers.array_ops`` is no TF1 API). `preferred`: see
+    :class:`compat.contrib.ContribModule`."""
+
+    def __init__(self, path, module, origin, preferred=False):
+        self.path, self.module, self.origin = path, module, origin
+        self.preferred = preferred
+        self._namespace = None
+        self._lock = threading.Lock()
+
+    def available(self):
+        return _tf_slim_installed()
+
+    def _source(self):
+        with self._lock:
+            if self._namespace is None:
+                self._namespace = Namespace(_tf_slim(self.module),
+                                            f"compat.v1.contrib.{self.path}", managed=True)
+            return self._namespace
+
+    def _raw(self, name):
+        raw = getattr(self._source().__dict__["_compat_module"], name, None)
+        if name.startswith("_") or raw is None or isinstance(raw, type(importlib)):
+            return None
+        if not callable(raw) or not (getattr(raw, "__module__", None) or "").startswith(
+                self.origin):
+            return None
+        return raw
+
+    def lookup(self, name):
+        if self._raw(name) is None:
+            return None
+        return getattr(self._source(), name)
+
+    def names(self):
+        module = self._source().__dict__["_compat_module"]
+        return [n for n in dir(module) if self._raw(n) is not None]
 
 
 def contrib():
-    """``tf.contrib``: the covered pieces, each through the graph-mode guard."""
+    """``tf.contrib``: the covered pieces, each through the graph-mode guard; what TF 1.15
+    moved to tf-slim (contrib.layers, .framework, .metrics, .losses) is served from it
+    when it is installed."""
     from compat import contrib as contrib_lib
 
     raw_cells = _import(_RNN_CELL, "tf.contrib.rnn")
     _install_tf1_initializers()
     parts = contrib_lib.namespace(raw_cells)
+    slim_parts = {
+        # contrib.layers: TF 1.15's objects when tf-slim is installed (so arg_scope
+        # accepts tf.contrib.layers.fully_connected); compat's own versions otherwise
+        "layers": _SlimPart("layers", "tf_slim.layers", ("tf_slim.layers",),
+                            preferred=True),
+        "framework": _SlimPart("framework", "tf_slim", ("tf_slim.ops",)),
+        "metrics": _SlimPart("metrics", "tf_slim.metrics", ("tf_slim.metrics",)),
+        "losses": _SlimPart("losses", "tf_slim.losses", ("tf_slim.losses",)),
+    }
     wrapped = {}
     for name, module in parts.items():
         wrapped[name] = contrib_lib.ContribModule(
             f"contrib.{name}",
             {k: getattr(Namespace(module, f"compat.v1.contrib.{name}"), k)
-             for k in dir(module)})
+             for k in dir(module)},
+            fallback=slim_parts.get(name))
     # tf-slim is imported (and TF's moved names restored) on first use of tf.contrib.slim
+    # or of a name only tf-slim has
     return contrib_lib.ContribModule("contrib", wrapped, lazy={"slim": slim})

@@ -21,6 +21,7 @@ import types
 
 import tensorflow as _tf
 from tensorflow.python.ops import lookup_ops as _lookup_ops
+from tensorflow.python.ops import variable_scope as _variable_scope
 
 from compat._guard import guard_callable as _guarded
 
@@ -91,11 +92,21 @@ REPLACEMENTS = {
 }
 
 
-def _removed(path):
+# The tf.contrib pieces TF 1.15 moved to the tf-slim package (served from it when it
+# is installed, see ContribModule's `fallback`).
+SLIM_PARTS = ("layers", "framework", "metrics", "losses")
+_SLIM_HINT = ("TF 1.15's contrib.layers, contrib.framework, contrib.metrics and "
+              "contrib.losses live on in the tf-slim package, which compat serves as "
+              "tf.contrib when it is installed: pip install 'compat-tf1[slim]'")
+
+
+def _removed(path, slim_missing=False):
     leaf = path.split(".", 1)[1] if "." in path else path
     hint = REPLACEMENTS.get(leaf) or REPLACEMENTS.get(leaf.split(".")[0])
     message = f"tf.{path} was removed with tf.contrib in TensorFlow 2 and is not covered " \
               "by compat"
+    if slim_missing:
+        message += f" without tf-slim ({_SLIM_HINT})"
     if hint:
         message += f"; use {hint} instead"
     message += ". Covered tf.contrib pieces: see `compat api-table`."
@@ -103,27 +114,53 @@ def _removed(path):
 
 
 class ContribModule(types.ModuleType):
-    """A ``tf.contrib`` namespace: covered symbols, else :class:`RemovedAPIError`."""
+    """A ``tf.contrib`` namespace: covered symbols, else :class:`RemovedAPIError`.
 
-    def __init__(self, path, symbols, doc=None, lazy=None):
+    `lazy` maps names to factories run on first access (None: not covered).
+    `fallback` serves names from elsewhere (the tf-slim package): an object with
+    ``available()`` (False when its package is not installed), ``lookup(name)`` (the
+    value, or None) and ``names()``; when its ``preferred`` is true it also serves the
+    names it shares with `symbols` (TF 1.15's own objects: ``arg_scope`` knows them),
+    and `symbols` serve only without it.
+    """
+
+    def __init__(self, path, symbols, doc=None, lazy=None, fallback=None):
         super().__init__(f"compat.v1.{path}", doc)
         self.__dict__["_path"] = path
         self.__dict__["_lazy"] = dict(lazy or {})  # name -> factory (None: not covered)
-        self.__dict__.update(symbols)
+        self.__dict__["_fallback"] = fallback
+        if getattr(fallback, "preferred", False):
+            self.__dict__["_own"] = dict(symbols)
+        else:
+            self.__dict__["_own"] = {}
+            self.__dict__.update(symbols)
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        path = f"{self.__dict__['_path']}.{name}"
         factory = self.__dict__["_lazy"].get(name)
         if factory is not None:
             value = factory()
             if value is not None:
                 self.__dict__[name] = value
                 return value
-        raise _removed(f"{self.__dict__['_path']}.{name}")
+        fallback = self.__dict__["_fallback"]
+        installed = fallback is not None and fallback.available()
+        value = fallback.lookup(name) if installed else None
+        if value is None:
+            value = self.__dict__["_own"].get(name)
+        if value is not None:
+            self.__dict__[name] = value
+            return value
+        raise _removed(path, slim_missing=fallback is not None and not installed)
 
     def __dir__(self):
         names = set(k for k in self.__dict__ if not k.startswith("_"))
+        names.update(self.__dict__["_own"])
+        fallback = self.__dict__["_fallback"]
+        if fallback is not None and fallback.available():
+            names.update(fallback.names())
         return sorted(names | set(self.__dict__["_lazy"]))
 
     def __repr__(self):
@@ -238,6 +275,39 @@ def _add_to(collections, var, *defaults):
             _v1.add_to_collection(key, var)
 
 
+def _variable_collections(collections, name):
+    """TF1 layers' `variables_collections`: a list for every variable, or a dict by
+    variable kind ('weights', 'biases')."""
+    if isinstance(collections, dict):
+        return collections.get(name) or []
+    return collections or []
+
+
+def _collect_outputs(collections, alias, outputs):
+    """TF1 layers' `outputs_collections`: the output, aliased by its scope's name."""
+    if collections:
+        alias = alias[:-1] if alias.endswith("/") else alias
+        outputs.aliases = [*getattr(outputs, "aliases", []), alias]
+        _v1.add_to_collections(collections, outputs)
+    return outputs
+
+
+def _layer_weight(name, kind, regularizer, scope, **kwargs):
+    """A TF1 layer's variable: `regularizer`'s loss only when the variable is created,
+    built where TF 1.15's Dense layer built it (``<scope>/kernel/Regularizer/...``;
+    TF2's get_variable would build it twice, under ``<scope>/weights/...``)."""
+    store = _variable_scope._get_default_variable_store()
+    full_name = f"{_v1.get_variable_scope().name}/{name}".lstrip("/")
+    existed = full_name in getattr(store, "_vars", {})
+    variable = _v1.get_variable(name, **kwargs)
+    if regularizer is not None and not existed:
+        with _v1.name_scope(f"{scope}{kind}/Regularizer/"):
+            loss = regularizer(variable)
+        if loss is not None:
+            _v1.add_to_collection(_v1.GraphKeys.REGULARIZATION_LOSSES, loss)
+    return variable
+
+
 def fully_connected(inputs, num_outputs, activation_fn=_tf.nn.relu, normalizer_fn=None,
                     normalizer_params=None, weights_initializer=None,
                     weights_regularizer=None, biases_initializer=_v1.zeros_initializer(),
@@ -258,11 +328,12 @@ def fully_connected(inputs, num_outputs, activation_fn=_tf.nn.relu, normalizer_f
                              "should be defined. Found `None`.")
         in_dim = int(in_dim)
         dtype = inputs.dtype.base_dtype
-        weights = _v1.get_variable("weights", [in_dim, num_outputs], dtype=dtype,
-                                   initializer=weights_initializer,
-                                   regularizer=weights_regularizer, trainable=trainable)
-        _add_to(variables_collections, weights, _v1.GraphKeys.MODEL_VARIABLES,
-                _v1.GraphKeys.WEIGHTS)
+        weights = _layer_weight("weights", "kernel", weights_regularizer,
+                                sc.original_name_scope, shape=[in_dim, num_outputs],
+                                dtype=dtype, initializer=weights_initializer,
+                                trainable=trainable)
+        _add_to(_variable_collections(variables_collections, "weights"), weights,
+                _v1.GraphKeys.MODEL_VARIABLES)
         rank = inputs.get_shape().ndims
         if rank is not None and rank > 2:
             outputs = _v1.tensordot(inputs, weights, [[rank - 1], [0]])
@@ -271,18 +342,15 @@ def fully_connected(inputs, num_outputs, activation_fn=_tf.nn.relu, normalizer_f
         if normalizer_fn is not None:
             outputs = normalizer_fn(outputs, **(normalizer_params or {}))
         elif biases_initializer is not None:
-            biases = _v1.get_variable("biases", [num_outputs], dtype=dtype,
-                                      initializer=biases_initializer,
-                                      regularizer=biases_regularizer, trainable=trainable)
-            _add_to(variables_collections, biases, _v1.GraphKeys.MODEL_VARIABLES,
-                    _v1.GraphKeys.BIASES)
+            biases = _layer_weight("biases", "bias", biases_regularizer,
+                                   sc.original_name_scope, shape=[num_outputs], dtype=dtype,
+                                   initializer=biases_initializer, trainable=trainable)
+            _add_to(_variable_collections(variables_collections, "biases"), biases,
+                    _v1.GraphKeys.MODEL_VARIABLES)
             outputs = _v1.nn.bias_add(outputs, biases)
         if activation_fn is not None:
             outputs = activation_fn(outputs)
-        for key in outputs_collections or []:
-            _v1.add_to_collection(key, outputs)
-        _v1.add_to_collection(sc.original_name_scope, outputs)
-        return outputs
+        return _collect_outputs(outputs_collections, sc.name, outputs)
 
 
 def embed_sequence(ids, vocab_size=None, embed_dim=None, unique=False, initializer=None,
@@ -306,6 +374,12 @@ def embed_sequence(ids, vocab_size=None, embed_dim=None, unique=False, initializ
             out = _v1.gather(looked, idx)
             return _v1.reshape(out, _v1.concat([_v1.shape(ids), [-1]], 0))
         return _v1.nn.embedding_lookup(embeddings, ids)
+
+
+def _get_name_scope():
+    """TF1 ``tf.contrib.framework.get_name_scope``: the default graph's current name
+    scope."""
+    return _v1.get_default_graph().get_name_scope()
 
 
 def namespace(legacy_rnn_cell):
@@ -339,5 +413,18 @@ def namespace(legacy_rnn_cell):
     framework = ContribModule("contrib.framework", {
         "get_or_create_global_step": _v1.train.get_or_create_global_step,
         "get_global_step": _v1.train.get_global_step,
+        # TF1 contrib.framework names that TensorFlow itself kept elsewhere
+        "list_variables": _v1.train.list_variables,
+        "load_variable": _v1.train.load_variable,
+        "init_from_checkpoint": _v1.train.init_from_checkpoint,
+        "get_name_scope": _get_name_scope,
+        "is_tensor": _v1.is_tensor,
+        "nest": _tf.nest,
+        "sort": _v1.sort,
+        "argsort": _v1.argsort,
     })
-    return {"layers": layers, "lookup": lookup, "rnn": rnn, "framework": framework}
+    # filled from tf-slim (contrib.metrics' streaming metrics, contrib.losses)
+    metrics = ContribModule("contrib.metrics", {})
+    losses = ContribModule("contrib.losses", {})
+    return {"layers": layers, "lookup": lookup, "rnn": rnn, "framework": framework,
+            "metrics": metrics, "losses": losses}

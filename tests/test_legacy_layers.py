@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf2
 
+import compat
 import compat.v1 as tf
 from compat.contrib import RemovedAPIError
 
@@ -209,7 +210,13 @@ def test_contrib_fully_connected_and_embed_sequence(backend):
     names = [v.op.name for v in tf.global_variables()]
     assert names == ["fully_connected/weights", "fully_connected/biases", "out/weights",
                      "out/biases", "EmbedSequence/embeddings"]
-    assert len(tf.get_collection(tf.GraphKeys.WEIGHTS)) == 2
+    assert [v.op.name for v in tf.model_variables()] == names
+    # TF 1.15: WEIGHTS / BIASES and output collections only when asked for
+    assert tf.get_collection(tf.GraphKeys.WEIGHTS) == []
+    fc = tf.contrib.layers.fully_connected(
+        x, 2, scope="fc", variables_collections={"weights": ["w"]}, outputs_collections="o")
+    assert [v.op.name for v in tf.get_collection("w")] == ["fc/weights"]
+    assert tf.get_collection("o") == [fc] and fc.aliases == ["fc"]
     with pytest.raises(ValueError, match="num_outputs"):
         tf.contrib.layers.fully_connected(x, 2.5)
     with pytest.raises(ValueError, match="Must specify vocab size"):
@@ -258,9 +265,9 @@ def test_contrib_rnn_and_framework(backend):
 @pytest.mark.parametrize("path, hint", [
     ("seq2seq", "tfa.seq2seq"),
     ("learn", "tf.keras"),
-    ("layers.batch_norm", "tf.layers.batch_normalization"),
-    ("framework.arg_scope", "tf.contrib.slim.arg_scope"),
     ("rnn.LayerNormBasicLSTMCell", "tfa.rnn.LayerNormLSTMCell"),
+    ("layers.no_such_layer", "not covered by compat"),
+    ("metrics.no_such_metric", "tf.compat.v1.metrics"),
     ("no_such_module", "not covered by compat"),
 ])
 def test_removed_contrib_symbols_name_their_replacement(path, hint):
@@ -381,3 +388,45 @@ def test_layer_properties_read_at_module_level(backend):
                                    rtol=1e-6)
         # TF1 l2_regularizer: scale * l2_loss = scale * sum(w ** 2) / 2
         assert sess.run(penalty) == pytest.approx(0.5 * 6 / 2)
+
+
+def _contrib_layers_graph(impl, backend):
+    """Variables (name, collections, initial value) and outputs of TF1 contrib.layers
+    pieces from `impl` (a module-like object) in a fresh graph."""
+    graph = tf2.Graph()
+    with graph.as_default():
+        tf2.compat.v1.set_random_seed(11)
+        x = tf2.constant(np.arange(12, dtype=np.float32).reshape(4, 3) / 7.0)
+        h = impl.fully_connected(x, 5, weights_regularizer=impl.l2_regularizer(0.3),
+                                 variables_collections={"weights": ["w"], "biases": ["b"]},
+                                 outputs_collections=["out"])
+        # reused: no second regularization loss
+        impl.fully_connected(x, 5, weights_regularizer=impl.l2_regularizer(0.3),
+                             scope="fully_connected", reuse=True)
+        y = impl.fully_connected(h, 2, activation_fn=None, scope="head",
+                                 weights_initializer=impl.variance_scaling_initializer(
+                                     factor=1.0, mode="FAN_AVG", uniform=True, seed=2),
+                                 biases_initializer=None)
+        init = impl.xavier_initializer(uniform=False, seed=4)([6, 3])
+        reg = impl.apply_regularization(impl.l1_regularizer(0.1), tf2.compat.v1.get_collection("w"))
+    keys = sorted(k for k in graph.get_all_collection_keys() if k != "update_ops")
+    collections = {k: [getattr(v, "name", None) for v in graph.get_collection(k)] for k in keys}
+    with compat.Session(graph=graph, backend=backend) as sess:
+        sess.run(tf2.compat.v1.variables_initializer(
+            graph.get_collection(tf2.compat.v1.GraphKeys.GLOBAL_VARIABLES)))
+        values = sess.run([h, y, init, reg])
+    return collections, values
+
+
+def test_own_contrib_layers_match_tf_1_15s_code_in_tf_slim(backend):
+    """compat's own contrib.layers pieces (served when tf-slim is not installed)
+    against TF 1.15's code (tf-slim's copy): same variables, collections and values."""
+    from compat import _legacy
+    from compat import contrib as own
+
+    tf_slim_layers = _legacy._tf_slim("tf_slim.layers")
+    got = _contrib_layers_graph(own, backend)
+    want = _contrib_layers_graph(tf_slim_layers, backend)
+    assert got[0] == want[0]
+    for g, w in zip(got[1], want[1]):
+        np.testing.assert_array_equal(g, w)

@@ -182,6 +182,16 @@ def test_tf_contrib_slim_without_tf_slim_names_the_package(monkeypatch):
         contrib.slim  # again: still not installed, still the same error
     assert "slim" in dir(contrib)
     assert tf1.contrib.layers.fully_connected  # the rest of tf.contrib is unaffected
+    # what TF 1.15 moved to tf-slim names the package and the TF2 replacement
+    with pytest.raises(RemovedAPIError, match=r"without tf-slim .*"
+                       r"tf.layers.batch_normalization"):
+        contrib.layers.batch_norm
+    with pytest.raises(RemovedAPIError, match="without tf-slim"):
+        contrib.metrics.streaming_auc
+    assert "layer_norm" not in dir(contrib.layers)
+    # compat's own TF1 contrib.layers pieces serve without it
+    assert contrib.layers.fully_connected.__wrapped__.__module__ == "compat.contrib"
+    assert "fully_connected" in dir(contrib.layers)
 
 
 def _event_tags(logdir):
