@@ -93,7 +93,20 @@ ENTRIES = (
        "contrib.layers.l1_regularizer / contrib.layers.l2_regularizer / "
        "contrib.layers.apply_regularization / contrib.layers.fully_connected / "
        "contrib.layers.embed_sequence", "shim", "shim",
-       "TF1 names (`fully_connected/weights`, `EmbedSequence/embeddings`) and seeded values"),
+       "TF1 names (`fully_connected/weights`, `EmbedSequence/embeddings`) and seeded values; "
+       "compat's own versions (no tf-slim needed), tested equal to TF 1.15's code: with "
+       "tf-slim installed the shared names are TF 1.15's objects (next row)"),
+    _E("contrib.layers.layer_norm / contrib.layers.batch_norm / contrib.layers.conv2d / "
+       "contrib.layers.max_pool2d / contrib.layers.flatten / contrib.layers.optimize_loss / "
+       "contrib.framework.arg_scope / contrib.framework.get_model_variables / "
+       "contrib.framework.get_variables / contrib.framework.init_from_checkpoint / "
+       "contrib.metrics.streaming_auc / contrib.metrics.streaming_accuracy / "
+       "contrib.losses.softmax_cross_entropy / contrib.losses.get_total_loss",
+       "native", "rewritten",
+       "TF 1.15's code from the tf-slim package, which kept contrib.layers, "
+       "contrib.framework's variables and arg_scope, contrib.metrics and contrib.losses "
+       "(`pip install 'compat-tf1[slim]'`), through the guard; without tf-slim these raise "
+       "RemovedAPIError naming the package and the TF2 replacement"),
     _E("contrib.lookup.index_table_from_tensor / contrib.lookup.index_table_from_file / "
        "contrib.lookup.index_to_string_table_from_tensor / contrib.lookup.HashTable / "
        "contrib.lookup.KeyValueTensorInitializer", "native", "rewritten",

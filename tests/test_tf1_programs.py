@@ -12,6 +12,7 @@ import tensorflow as tf2
 import compat
 
 PROGRAMS = pathlib.Path(__file__).parent / "tf1_programs"
+LEGACY_LAYERS = "tf_keras.api._v1.keras.__internal__.legacy.layers"
 
 
 @pytest.fixture(scope="module")
@@ -249,8 +250,12 @@ def test_nested_namespaces_import_as_modules():
 
     assert slim is tf1.contrib.slim and rnn_cell is tf1.nn.rnn_cell
     assert lookup is tf1.contrib.lookup and resnet_v1 is tf1.contrib.slim.nets.resnet_v1
-    with pytest.raises(ImportError, match="tf.contrib.slim.arg_scope"):
-        from compat.v1.contrib.framework import arg_scope  # noqa: F401
+    from compat.v1.contrib.framework import arg_scope  # tf-slim's (TF 1.15's)
+    from compat.v1.contrib.metrics import streaming_auc
+    assert arg_scope is tf1.contrib.framework.arg_scope
+    assert streaming_auc is tf1.contrib.metrics.streaming_auc
+    with pytest.raises(ImportError, match="tf.contrib.layers.no_such_layer"):
+        from compat.v1.contrib.layers import no_such_layer  # noqa: F401
     with pytest.raises(ImportError, match="tfa.seq2seq"):
         import compat.v1.contrib.seq2seq  # noqa: F401
     with pytest.raises(ModuleNotFoundError):
@@ -258,3 +263,75 @@ def test_nested_namespaces_import_as_modules():
     with pytest.raises(ModuleNotFoundError):
         import compat.v1.train.Saver  # noqa: F401  (a class, not a namespace)
     assert "compat.v1.no_such_namespace" not in sys.modules
+
+
+@pytest.fixture(scope="module")
+def bert_style_reference(tmp_path_factory):
+    # tf.contrib.layers.layer_norm is TF 1.15's code in tf-slim (with the import repairs
+    # the shim applies when serving it)
+    from compat import _legacy
+
+    _legacy.repair_tf1_library_imports()
+    # tf.layers is tf-keras's TF1 code (TF 2.21's raises "not available with Keras 3")
+    return _raw("bert_style", str(tmp_path_factory.mktemp("raw_bert")), replace=[
+        ("return tf.contrib.layers.layer_norm(",
+         "import tf_slim.layers\n    return tf_slim.layers.layer_norm("),
+        ("import numpy as np\n", "import numpy as np\nimport importlib\n"
+         f"tf1_layers = importlib.import_module({LEGACY_LAYERS!r})\n"),
+        ("tf.layers.dense(", "tf1_layers.dense(")])
+
+
+def test_transformer_program_matches_raw_tensorflow(bert_style_reference, backend,
+                                                    tmp_path):
+    """2018-style transformer code (tf.contrib.layers.layer_norm, tf.layers.dense,
+    keep_prob dropout, an Optimizer subclass with its own apply_gradients, warmup and
+    polynomial decay, clip_by_global_norm, warm start with init_from_checkpoint,
+    tf.metrics) computes what TF's own TF1 API computes on a v1 Session: bit for bit
+    on the graph backend; on eager to float32 rounding (TF's graph optimizer
+    reassociates the erf-GELU gradient's multiplications differently in a function
+    than in a Session: last-bit differences in the updates, measured here)."""
+    with compat.override_backend(backend):  # the program opens its own sessions
+        got = _shim("bert_style", backend, str(tmp_path))
+    ref = bert_style_reference
+    assert list(got) == list(ref)
+    assert got["checkpoint_names"] == ref["checkpoint_names"]
+    assert "bert/encoder/layer_1/output/LayerNorm/gamma" in got["checkpoint_names"]
+    for key in ref:
+        if backend == "graph" or key in ("checkpoint_names", "n_assigned"):
+            np.testing.assert_equal(got[key], ref[key], err_msg=key)
+        else:
+            np.testing.assert_allclose(np.asarray(got[key], np.float64),
+                                       np.asarray(ref[key], np.float64),
+                                       rtol=1e-5, atol=1e-7, err_msg=key)
+    assert got["n_assigned"] > 20
+    assert not np.any(got["fresh_bias"])  # cls/ was not warm-started
+    assert got["pretrain"][-1, 0] < got["pretrain"][0, 0]  # the loss went down
+    np.testing.assert_allclose(got["pretrain"][:3, 1], [0.0, 5e-4, 8e-4], rtol=1e-6)  # warmup, decay
+
+
+@pytest.fixture(scope="module")
+def contrib_reference(slim_reference):  # after slim_reference's import repairs
+    # TF 1.15's contrib.layers / .framework / .metrics / .losses, as kept by tf-slim
+    return _raw("contrib_model", replace=[
+        ("layers = tf.contrib.layers\nframework = tf.contrib.framework\n",
+         "import importlib\nimport tf_slim as framework\n"
+         "layers = importlib.import_module('tf_slim.layers')\n"
+         "import tf_slim.losses, tf_slim.metrics\n"),
+        ("tf.contrib.losses.", "tf_slim.losses."),
+        ("tf.contrib.metrics.", "tf_slim.metrics.")])
+
+
+def test_tf_contrib_layers_program_matches_raw_tensorflow(contrib_reference, backend):
+    """TF1 code on tf.contrib.layers / .framework / .metrics / .losses (arg_scope with
+    batch norm, layer_norm, optimize_loss, streaming metrics) runs unchanged with
+    tf-slim installed, bit for bit as TF 1.15's code on a raw v1 Session."""
+    got = _shim("contrib_model", backend)
+    ref = contrib_reference
+    assert got["model_vars"] == ref["model_vars"]
+    assert "conv1/BatchNorm/moving_mean" in got["model_vars"]
+    assert got["conv_vars"] == ref["conv_vars"]
+    assert got["n_reg"] == ref["n_reg"] == 2
+    assert got["step"] == ref["step"] == 4
+    for key in ("losses", "metrics", "moving"):
+        np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
+    assert np.any(got["moving"] != 0)  # batch-norm updates ran with the train op

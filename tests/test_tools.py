@@ -174,11 +174,12 @@ import tensorflow.contrib.slim as slim
 from tensorflow.contrib.slim.nets import resnet_v1
 from tensorflow.contrib import layers as contrib_layers
 from tensorflow.contrib.framework import arg_scope
+from tensorflow.contrib.seq2seq import BasicDecoder
 
 
 def main(backend):
     x = tf.placeholder(tf.float32, [None, 4])
-    with slim.arg_scope([slim.fully_connected],
+    with arg_scope([contrib_layers.fully_connected],
                         weights_initializer=contrib_layers.xavier_initializer()):
         y = slim.fully_connected(x, 3, scope="fc")
     assert callable(resnet_v1.resnet_v1)
@@ -199,10 +200,11 @@ def test_migrate_rewrites_tf_contrib_imports(tmp_path, backend):
     assert "import compat.v1.contrib.slim as slim\n" in text
     assert "from compat.v1.contrib.slim.nets import resnet_v1\n" in text
     assert "from compat.v1.contrib import layers as contrib_layers\n" in text
+    assert "from compat.v1.contrib.framework import arg_scope\n" in text  # tf-slim's
     assert "tensorflow" not in text.replace("import compat.v1 as tf", "")
     [(line, reason)] = m.not_rewritten
-    assert line == 6 and "tf.contrib.slim.arg_scope" in reason
-    f.write_text(text.replace("from compat.v1.contrib.framework import arg_scope\n", ""))
+    assert line == 7 and "tf.contrib.seq2seq" in reason and "tfa.seq2seq" in reason
+    f.write_text(text.replace("from compat.v1.contrib.seq2seq import BasicDecoder\n", ""))
     import compat.v1 as tf
     with tf.Graph().as_default():
         out = runpy.run_path(str(f))["main"](backend)
