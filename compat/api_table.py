@@ -7,7 +7,8 @@ resolved through ``compat.v1`` and exercised on both backends by
 Support levels: ``native`` (TF's own implementation, unchanged),
 ``shim`` (the shim's implementation), ``rewritten`` (works, executed by the
 shim's TF2 functions), ``differs`` (works with a documented difference),
-``no-op`` (accepted, does nothing: process-wide switches).
+``no-op`` (accepted, does nothing: process-wide switches), ``unsupported``
+(raises a clear error naming the way out).
 """
 
 import collections
@@ -77,6 +78,10 @@ ENTRIES = (
        "emulated on eager (same values, errors and run-once semantics); a stateful op's "
        "resource or variant output needed after a later feed, or TF1 (v1) control flow in "
        "the run, raises UnimplementedError"),
+    _E("get_session_handle / get_session_tensor / delete_session_tensor", "native",
+       "unsupported",
+       "tensors kept in a v1 Session's state between runs; on eager a run that needs them "
+       "raises UnimplementedError naming the ops and the graph backend"),
     _E("RunOptions / RunMetadata", "native", "no-op", "accepted and ignored on eager"),
     _E("layers.dense / layers.dropout / layers.flatten / layers.batch_normalization / "
        "layers.conv1d / layers.conv2d / layers.max_pooling1d / layers.max_pooling2d / "

@@ -350,3 +350,24 @@ def test_tf1_control_flow_with_stateful_ops_runs(tf1_control_flow, graph, backen
         assert sess.run(branch, {a: -1.0}) == 13
         out = sess.run([looped, counter], {a: 1.0})
         assert out[0] == 8.0 and sess.run(counter) == 16
+
+
+def test_session_handles_run_on_graph_and_name_the_way_out_on_eager(backend):
+    """TF1 session handles (tensors kept in the v1 Session between runs): the graph
+    backend runs them; eager has no such state and says so, naming the ops and the
+    graph backend, with variables unchanged."""
+    v = tf.Variable(10.0, name="v")
+    inc = tf.assign_add(v, 1.0)
+    handle_op = tf.get_session_handle(inc * 2.0)
+    with tf.Session(backend=backend) as sess:
+        sess.run(v.initializer)
+        if backend == "graph":
+            handle = sess.run(handle_op)
+            holder, stored = tf.get_session_tensor(handle.handle, tf.float32)
+            assert sess.run(stored * 3.0, {holder: handle.handle}) == 66.0
+            assert handle.eval() == 22.0
+        else:
+            with pytest.raises(tf.errors.UnimplementedError,
+                               match=r"GetSessionHandle.*graph backend"):
+                sess.run(handle_op)
+        assert sess.run(v) == (11.0 if backend == "graph" else 10.0)

@@ -78,6 +78,12 @@ _V1_CONTROL_FLOW = frozenset({"Enter", "RefEnter", "Exit", "RefExit", "Switch", 
                               "LoopCond"})
 
 
+# TF1 session handles (tf.get_session_handle / get_session_tensor): tensors kept in a v1
+# Session's state between runs.
+_SESSION_HANDLE_OPS = frozenset({"GetSessionHandle", "GetSessionHandleV2",
+                                 "GetSessionTensor", "DeleteSessionTensor"})
+
+
 def _v1_control_flow(ops_):
     """Names of the TF1 (v1) control-flow ops among `ops_`, sorted."""
     return sorted(op.name for op in ops_ if op.type in _V1_CONTROL_FLOW)
@@ -644,6 +650,15 @@ class Runner:
     def _compile(self, fed_tensors, fetch_tensors, target_ops, ran=frozenset()):
         fed = {t.name: i for i, t in enumerate(fed_tensors)}
         needed, var_ops, res_ops = _needed_ops(fed, fetch_tensors, target_ops, ran)
+        handle_ops = sorted(op.name for op in needed.values()
+                            if op.type in _SESSION_HANDLE_OPS)
+        if handle_ops:
+            raise errors.UnimplementedError(
+                None, None,
+                f"Session handles ({', '.join(handle_ops)}: tf.get_session_handle / "
+                "tf.get_session_tensor) keep tensors in a v1 Session's state, which the "
+                "eager backend does not have; run this module on the graph backend "
+                "(compat.use_backend('graph'), or COMPAT_MODULES=<module>=graph).")
         error = _unfed_placeholder(needed.values())
         if error is not None:
             raise error
