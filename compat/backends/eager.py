@@ -11,7 +11,12 @@ No ``tf.compat.v1.Session`` is involved. Per session, the runner owns
   ``import_graph_def``, with fed tensors mapped to the function's arguments and
   variable/resource handles mapped to the session's eager handles. Feeds are
   traced with their placeholders' static shapes, so a new batch size does not
-  retrace.
+  retrace. The body is optimized by grappler first, as a v1 Session optimizes the
+  run (the subgraph in the graph's node order, feeds in place, fetches and targets
+  preserved, the session config's rewriter options), and the function runs without
+  a second optimization: grappler's rewrites change float rounding (it reassociates
+  chains of multiplications, for one), and inside a function they depended on the
+  function's own node order.
 
 Known differences from a v1 Session (documented, tested):
 
@@ -30,6 +35,7 @@ Known differences from a v1 Session (documented, tested):
 
 import collections
 import itertools
+import os
 import threading
 
 import numpy as np
@@ -40,6 +46,11 @@ from tensorflow.python.eager import context
 from tensorflow.python.eager import execute
 from tensorflow.python.eager.polymorphic_function import atomic_function
 from tensorflow.core.framework import types_pb2
+from tensorflow.core.protobuf import config_pb2
+from tensorflow.core.protobuf import device_properties_pb2
+from tensorflow.core.protobuf import meta_graph_pb2
+from tensorflow.python.grappler import cluster as grappler_cluster
+from tensorflow.python.grappler import tf_optimizer
 from tensorflow.python.framework import dtypes
 from tensorflow.python.framework import errors
 from tensorflow.python.framework import importer
@@ -224,6 +235,106 @@ class VariableMap(collections.abc.Mapping):
         return len(self._all())
 
 
+_CPU = "/job:localhost/replica:0/task:0/device:CPU:0"
+_grappler_lock = threading.Lock()
+_grappler_cluster = []
+
+
+def _cpu_mhz():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("cpu MHz"):
+                    return int(float(line.split(":")[1]))
+    except (OSError, ValueError):
+        pass
+    return 1000
+
+
+def _cluster():
+    """A virtual cluster of this process's CPU, for the graph optimizer's device
+    questions (a v1 Session gives it its own device set the same way)."""
+    if not _grappler_cluster:
+        device = device_properties_pb2.NamedDevice(
+            name=_CPU, properties=device_properties_pb2.DeviceProperties(
+                type="CPU", num_cores=os.cpu_count() or 1, frequency=_cpu_mhz()))
+        _grappler_cluster.append(grappler_cluster.Cluster(devices=[device]))
+    return _grappler_cluster[0]
+
+
+def _optimize_like_a_session(graph_def, feed_nodes, fed_tensors, fetch_tensors,
+                             target_names, config):
+    """`graph_def` optimized by grappler as a v1 Session with `config` optimizes a
+    run: fetched tensors and targets preserved (a lowered while_loop stays fetchable),
+    feeds fed. As in the Session, a failing optimizer leaves the graph unoptimized."""
+    meta = meta_graph_pb2.MetaGraphDef()
+    meta.graph_def.CopyFrom(graph_def)
+    meta.collection_def["train_op"].node_list.value.extend(target_names)
+    signature = meta.signature_def["compat_run"]
+    for name, t in zip(feed_nodes, fed_tensors):
+        info = signature.inputs[name]
+        info.name = f"{name}:0"
+        info.dtype = t.dtype.as_datatype_enum
+        info.tensor_shape.CopyFrom(t.shape.as_proto())
+    for i, t in enumerate(fetch_tensors):
+        info = signature.outputs[f"fetch_{i}"]
+        info.name = t.name
+        info.dtype = t.dtype.as_datatype_enum
+        info.tensor_shape.CopyFrom(t.shape.as_proto())
+    rewriter_config = config_pb2.ConfigProto()
+    if config is not None:
+        rewriter_config.graph_options.rewrite_options.CopyFrom(
+            config.graph_options.rewrite_options)
+    # cond / while_loop stay functional ops (the function runtime lowers them and
+    # keeps their outputs fetchable; lowered here, a fetched while_loop lost them):
+    # grappler lowers them unless told the executor runs functional ops itself
+    rewriter_config.experimental.executor_type = "SINGLE_THREADED_EXECUTOR"
+    try:
+        with _grappler_lock:
+            return tf_optimizer.OptimizeGraph(rewriter_config, meta, verbose=False,
+                                              graph_id=b"compat_run", cluster=_cluster())
+    except Exception:  # noqa: BLE001 - the Session runs the unoptimized graph then
+        return graph_def
+
+
+def _merged_library(original, optimized):
+    """The graph's functions, plus those the optimizer added (specializations); a
+    function it rewrote under the same name keeps the graph's definition (the
+    runtime knows each name once; cond branches it inlined are no longer called)."""
+    names = {f.signature.name for f in original.function}
+    merged = type(original)()
+    merged.CopyFrom(original)
+    for fdef in optimized.function:
+        if fdef.signature.name not in names:
+            merged.function.add().CopyFrom(fdef)
+    known = {g.function_name for g in original.gradient}
+    for grad in optimized.gradient:
+        if grad.function_name not in known:
+            merged.gradient.add().CopyFrom(grad)
+    return merged
+
+
+_NO_GRAPPLER = {}
+
+
+def _function_attrs(options):
+    """The call attributes of `options` with the graph optimizer off (the function's
+    graph was optimized already, as a Session optimizes it)."""
+    attrs = _NO_GRAPPLER.get(id(options))
+    if attrs is None or attrs[0] is not options:
+        proto = config_pb2.ConfigProto()
+        if options.config_proto_serialized:
+            proto.ParseFromString(options.config_proto_serialized)
+        proto.graph_options.rewrite_options.disable_meta_optimizer = True
+        own = context.FunctionCallOptions(executor_type=options.executor_type,
+                                          config_proto=proto)
+        attrs = (options, own, tuple(itertools.chain(*own.as_attrs().items())))
+        if len(_NO_GRAPPLER) > 64:
+            _NO_GRAPPLER.clear()
+        _NO_GRAPPLER[id(options)] = attrs
+    return attrs
+
+
 class _Signature:
     """One compiled (feeds, fetches, targets) combination."""
 
@@ -261,7 +372,7 @@ class _Signature:
             ctx.ensure_initialized()
             options = ctx.function_call_options
             if options is not self._options:
-                self._attrs = tuple(itertools.chain(*options.as_attrs().items()))
+                self._attrs = _function_attrs(options)[2]
                 self._options = options
             device = ctx.device_name
             if self.copy_feeds or ctx.is_async():
@@ -277,7 +388,13 @@ class _Signature:
         if call_flat is None:  # pragma: no cover - other TF versions
             return function(*values)
         tensors = [ops.convert_to_tensor(v, dtype=d) for v, d in zip(values, self.feed_dtypes)]
-        return call_flat(tensors, function.captured_inputs)
+        ctx = context.context()
+        options = ctx.function_call_options
+        ctx.function_call_options = _function_attrs(options)[1]
+        try:
+            return call_flat(tensors, function.captured_inputs)
+        finally:
+            ctx.function_call_options = options
 
 
 class _PartialRun:
@@ -553,6 +670,7 @@ class Runner:
                 f"The eager backend runs in-process only; got target {target!r}. "
                 "Use backend='graph' for a distributed TF1 master.")
         self.graph = graph
+        self._config = config if isinstance(config, config_pb2.ConfigProto) else None
         self._lock = threading.RLock()
         self._variables = {}      # op name -> eager variable
         self._resources = {}      # op name -> (eager handle tensor, keepalive)
@@ -647,6 +765,50 @@ class Runner:
                 _registered_functions.add(name)
 
     # --- compiling ------------------------------------------------------------
+    def _session_view(self, fed_tensors, needed, var_ops, res_ops, ran):
+        """The graph a v1 Session's optimizer sees for this run: the needed ops with
+        the session's variables and resources, in the graph's node order, placed on
+        the CPU as the Session's placer does, each fed tensor a placeholder where its
+        op is (a fed placeholder stays itself). Returns (feed node names, GraphDef)."""
+        full = self._graph_def_now()
+        by_name = {n.name: n for n in full.node}
+        feed_nodes, fed_at = [], {}
+        for i, t in enumerate(fed_tensors):
+            if t.op.type == "Placeholder" and t.op.name not in needed:
+                feed_nodes.append(t.op.name)
+            else:
+                feed_nodes.append(f"{_FEED_PREFIX}{i}")
+            fed_at.setdefault(t.op.name, []).append(i)
+        fed = {t.name: f"{feed_nodes[i]}:0" for i, t in enumerate(fed_tensors)}
+        keep = set(needed) | set(var_ops) | set(res_ops)
+        graph_def = tf.compat.v1.GraphDef()
+        graph_def.versions.CopyFrom(full.versions)
+        graph_def.library.CopyFrom(full.library)
+        for op in self.graph.get_operations():
+            for i in fed_at.get(op.name, ()):
+                t = fed_tensors[i]
+                if feed_nodes[i] == op.name:
+                    graph_def.node.add().CopyFrom(by_name[op.name])
+                    continue
+                node = graph_def.node.add()
+                node.name = feed_nodes[i]
+                node.op = "Placeholder"
+                node.attr["dtype"].type = t.dtype.as_datatype_enum
+                node.attr["shape"].shape.CopyFrom(t.shape.as_proto())
+            if op.name not in keep:
+                continue
+            node = graph_def.node.add()
+            node.CopyFrom(by_name[op.name])
+            inputs = [inp if inp.startswith("^") else fed.get(_tensor_key(inp), inp)
+                      for inp in node.input
+                      if not (inp.startswith("^") and inp[1:] in ran)]
+            del node.input[:]
+            node.input.extend(inputs)
+        for node in graph_def.node:
+            if not node.device or "CPU" in node.device.upper():
+                node.device = _CPU
+        return feed_nodes, graph_def
+
     def _compile(self, fed_tensors, fetch_tensors, target_ops, ran=frozenset()):
         fed = {t.name: i for i, t in enumerate(fed_tensors)}
         needed, var_ops, res_ops = _needed_ops(fed, fetch_tensors, target_ops, ran)
@@ -678,11 +840,25 @@ class Runner:
             res_names[op.name + ":0"] = len(handles)
             handles.append(self._resource_for(op))
 
-        full = self._graph_def_now()
-        by_name = {n.name: n for n in full.node}
+        fetch_names = [t.name for t in fetch_tensors if t.name not in fed]
+        target_names = [op.name for op in target_ops]
+        # The Session's graph optimizer (grappler) runs here, on the subgraph in the
+        # graph's node order with the feeds in place, as a v1 Session runs it; the
+        # function then runs without it. Optimized inside the function instead, its
+        # rewrites (e.g. how a chain of multiplications is reassociated) depended on
+        # the function's node order: last-bit differences from the Session.
+        feed_nodes, session_view = self._session_view(fed_tensors, needed, var_ops,
+                                                      res_ops, ran)
+        optimized = _optimize_like_a_session(
+            session_view, feed_nodes, fed_tensors,
+            [t for t in fetch_tensors if t.name not in fed], target_names, self._config)
+        library = _merged_library(session_view.library, optimized.library)
+        self._register_functions(library)
+        fed_refs = {f"{name}:0": i for i, name in enumerate(feed_nodes)}
+        dropped = set(feed_nodes) | set(var_ops) | set(res_ops)
         graph_def = tf.compat.v1.GraphDef()
-        graph_def.versions.CopyFrom(full.versions)
-        graph_def.library.CopyFrom(full.library)
+        graph_def.versions.CopyFrom(optimized.versions)
+        graph_def.library.CopyFrom(library)
         for i, t in enumerate(fed_tensors):
             node = graph_def.node.add()
             node.name = f"{_FEED_PREFIX}{i}"
@@ -698,30 +874,28 @@ class Runner:
         fed_data = _downstream(fed_tensors, needed)
         may_keep_inputs = any(
             op.op_def.is_stateful and not _keeps_no_input(op.type) for op in fed_data)
-        for op in self.graph.get_operations():  # keep graph order for the import
-            if op.name not in needed:
+        for source in optimized.node:
+            if source.name in dropped:
                 continue
             node = graph_def.node.add()
-            node.CopyFrom(by_name[op.name])
+            node.CopyFrom(source)
             if "_class" in node.attr:
                 del node.attr["_class"]
             new_inputs = []
             for inp in node.input:
                 if inp.startswith("^"):
-                    src = inp[1:]
-                    if src in var_ops or src in res_ops or src in ran:
-                        continue
-                    new_inputs.append(inp)
+                    if inp[1:] not in dropped:
+                        new_inputs.append(inp)
                     continue
                 key = _tensor_key(inp)
-                if key in fed:
-                    new_inputs.append(f"{_FEED_PREFIX}{fed[key]}")
+                if key in fed_refs:
+                    new_inputs.append(f"{_FEED_PREFIX}{fed_refs[key]}")
                 elif key in res_names:
                     new_inputs.append(f"{_RES_PREFIX}{res_names[key]}")
                     var_name = key[:-2]
                     if var_name in var_ops:
-                        if op.type in _NON_READING:
-                            if op.type == "AssignVariableOp":
+                        if node.op in _NON_READING:
+                            if node.op == "AssignVariableOp":
                                 assigned_vars.add(var_name)
                         else:
                             read_vars.add(var_name)
@@ -730,8 +904,6 @@ class Runner:
             del node.input[:]
             node.input.extend(new_inputs)
 
-        fetch_names = [t.name for t in fetch_tensors if t.name not in fed]
-        target_names = [op.name for op in target_ops]
         n_fed = len(fed_tensors)
         captured = list(handles)
 
@@ -754,9 +926,11 @@ class Runner:
             return outputs
 
         specs = [tf.TensorSpec(t.shape, t.dtype) for t in fed_tensors]
-        if _v1_control_flow(needed.values()):
+        if _v1_control_flow(needed.values()) or any(
+                n.op in _V1_CONTROL_FLOW for n in graph_def.node):
             # TF1 control flow (Enter/Exit/Switch/Merge: a graph built with TF 1.x or
-            # with control flow v2 disabled). tf.function's automatic control
+            # with control flow v2 disabled, or cond / while_loop lowered to it by the
+            # graph optimizer, as in a v1 Session). tf.function's automatic control
             # dependencies would tie stateful ops inside a loop frame to outputs outside
             # it ("inputs from different frames"); like TF's own wrap_function (used to
             # load TF1 SavedModels), build without them: the Session's ordering, data

@@ -168,7 +168,7 @@ def test_fm_property_catches_a_planted_difference(monkeypatch):
     def prop(feeds):
         assert_backends_agree(fm_graph("AdamOptimizer"), feeds, steps=1)
 
-    with planted_divergence(monkeypatch, lambda n: n.op == "Square"):
+    with planted_divergence(monkeypatch, lambda n: n.name == "Square"):
         with pytest.raises(BackendDivergence) as info:
             prop()
     assert info.value.op == "Square"
