@@ -24,6 +24,10 @@ Known differences from a v1 Session (documented, tested):
   op): a random op run by two different signatures draws two streams. The first
   values drawn for a seeded op match the graph backend.
 * ``options`` / ``run_metadata`` are accepted and ignored.
+* the bodies of ``cond`` / ``while_loop`` (functional ops, lowered by the runtime)
+  are not optimized by grappler; a v1 Session lowers them first and optimizes them
+  with the rest of the graph, so float results computed inside them may differ in
+  the last bits.
 * a feed that reaches state (a variable assignment, a dataset, a table) is copied
   first; a v1 Session may share an aligned array's memory with such state. Other
   feeds are used in place, as by the Session.
@@ -265,8 +269,8 @@ def _cluster():
 def _optimize_like_a_session(graph_def, feed_nodes, fed_tensors, fetch_tensors,
                              target_names, config):
     """`graph_def` optimized by grappler as a v1 Session with `config` optimizes a
-    run: fetched tensors and targets preserved (a lowered while_loop stays fetchable),
-    feeds fed. As in the Session, a failing optimizer leaves the graph unoptimized."""
+    run: fetched tensors and targets preserved, feeds fed. As in the Session, a failing
+    optimizer leaves the graph unoptimized."""
     meta = meta_graph_pb2.MetaGraphDef()
     meta.graph_def.CopyFrom(graph_def)
     meta.collection_def["train_op"].node_list.value.extend(target_names)
@@ -300,7 +304,7 @@ def _optimize_like_a_session(graph_def, feed_nodes, fed_tensors, fetch_tensors,
 def _merged_library(original, optimized):
     """The graph's functions, plus those the optimizer added (specializations); a
     function it rewrote under the same name keeps the graph's definition (the
-    runtime knows each name once; cond branches it inlined are no longer called)."""
+    runtime knows each name once, and other signatures call the graph's)."""
     names = {f.signature.name for f in original.function}
     merged = type(original)()
     merged.CopyFrom(original)
