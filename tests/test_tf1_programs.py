@@ -171,7 +171,6 @@ def test_tf_contrib_slim_nets_program_matches_raw_tensorflow(slim_nets_reference
 
 
 def test_tf_contrib_slim_without_tf_slim_names_the_package(monkeypatch):
-    import compat.v1 as tf1
     from compat import _legacy
     from compat.contrib import RemovedAPIError
 

@@ -13,10 +13,10 @@ No ``tf.compat.v1.Session`` is involved. Per session, the runner owns
   traced with their placeholders' static shapes, so a new batch size does not
   retrace. The body is optimized by grappler first, as a v1 Session optimizes the
   run (the subgraph in the graph's node order, feeds in place, fetches and targets
-  preserved, the session config's rewriter options), and the function runs without
-  a second optimization: grappler's rewrites change float rounding (it reassociates
-  chains of multiplications, for one), and inside a function they depended on the
-  function's own node order.
+  preserved, the session config's rewriter options, cond / while_loop lowered to TF1
+  control flow), and the function runs without a second optimization: grappler's
+  rewrites change float rounding (it reassociates chains of multiplications, for one),
+  and inside a function they depended on the function's own node order.
 
 Known differences from a v1 Session (documented, tested):
 
@@ -24,10 +24,6 @@ Known differences from a v1 Session (documented, tested):
   op): a random op run by two different signatures draws two streams. The first
   values drawn for a seeded op match the graph backend.
 * ``options`` / ``run_metadata`` are accepted and ignored.
-* the bodies of ``cond`` / ``while_loop`` (functional ops, lowered by the runtime)
-  are not optimized by grappler; a v1 Session lowers them first and optimizes them
-  with the rest of the graph, so float results computed inside them may differ in
-  the last bits.
 * a feed that reaches state (a variable assignment, a dataset, a table) is copied
   first; a v1 Session may share an aligned array's memory with such state. Other
   feeds are used in place, as by the Session.
@@ -138,6 +134,9 @@ _MAX_PLANS = 512  # cached run structures per session (the fast path)
 # Consumers of a variable handle that do not read its value.
 _NON_READING = frozenset({"AssignVariableOp", "VarIsInitializedOp", "DestroyResourceOp"})
 _FEED_PREFIX = "compat__feed__"
+_FETCH_PREFIX = "compat__fetch__"
+_FUNCTIONAL_CONTROL_FLOW = frozenset({"While", "StatelessWhile", "If", "StatelessIf",
+                                      "Case", "StatelessCase"})
 _RES_PREFIX = "compat__res__"
 
 _registered_functions = set()
@@ -266,11 +265,12 @@ def _cluster():
     return _grappler_cluster[0]
 
 
-def _optimize_like_a_session(graph_def, feed_nodes, fed_tensors, fetch_tensors,
+def _optimize_like_a_session(graph_def, feed_nodes, fed_tensors, fetches,
                              target_names, config):
     """`graph_def` optimized by grappler as a v1 Session with `config` optimizes a
-    run: fetched tensors and targets preserved, feeds fed. As in the Session, a failing
-    optimizer leaves the graph unoptimized."""
+    run: fetched tensors ((name, tensor) pairs) and targets preserved, feeds fed, cond
+    and while_loop lowered to TF1 control flow and optimized with the rest. As in the
+    Session, a failing optimizer leaves the graph unoptimized."""
     meta = meta_graph_pb2.MetaGraphDef()
     meta.graph_def.CopyFrom(graph_def)
     meta.collection_def["train_op"].node_list.value.extend(target_names)
@@ -280,19 +280,15 @@ def _optimize_like_a_session(graph_def, feed_nodes, fed_tensors, fetch_tensors,
         info.name = f"{name}:0"
         info.dtype = t.dtype.as_datatype_enum
         info.tensor_shape.CopyFrom(t.shape.as_proto())
-    for i, t in enumerate(fetch_tensors):
+    for i, (name, t) in enumerate(fetches):
         info = signature.outputs[f"fetch_{i}"]
-        info.name = t.name
+        info.name = name
         info.dtype = t.dtype.as_datatype_enum
         info.tensor_shape.CopyFrom(t.shape.as_proto())
     rewriter_config = config_pb2.ConfigProto()
     if config is not None:
         rewriter_config.graph_options.rewrite_options.CopyFrom(
             config.graph_options.rewrite_options)
-    # cond / while_loop stay functional ops (the function runtime lowers them and
-    # keeps their outputs fetchable; lowered here, a fetched while_loop lost them):
-    # grappler lowers them unless told the executor runs functional ops itself
-    rewriter_config.experimental.executor_type = "SINGLE_THREADED_EXECUTOR"
     try:
         with _grappler_lock:
             return tf_optimizer.OptimizeGraph(rewriter_config, meta, verbose=False,
@@ -769,11 +765,14 @@ class Runner:
                 _registered_functions.add(name)
 
     # --- compiling ------------------------------------------------------------
-    def _session_view(self, fed_tensors, needed, var_ops, res_ops, ran):
+    def _session_view(self, fed_tensors, fetch_tensors, needed, var_ops, res_ops, ran):
         """The graph a v1 Session's optimizer sees for this run: the needed ops with
         the session's variables and resources, in the graph's node order, placed on
         the CPU as the Session's placer does, each fed tensor a placeholder where its
-        op is (a fed placeholder stays itself). Returns (feed node names, GraphDef)."""
+        op is (a fed placeholder stays itself). A fetched output of a cond / while_loop
+        op is read through an Identity: the optimizer lowers those ops to TF1 control
+        flow as the Session's does, and the lowered op keeps no outputs. Returns (feed
+        node names, names to fetch, GraphDef)."""
         full = self._graph_def_now()
         by_name = {n.name: n for n in full.node}
         feed_nodes, fed_at = [], {}
@@ -808,10 +807,21 @@ class Runner:
                       if not (inp.startswith("^") and inp[1:] in ran)]
             del node.input[:]
             node.input.extend(inputs)
+        fetch_names = []
+        for i, t in enumerate(fetch_tensors):
+            if t.op.type not in _FUNCTIONAL_CONTROL_FLOW:
+                fetch_names.append(t.name)
+                continue
+            node = graph_def.node.add()
+            node.name = f"{_FETCH_PREFIX}{i}"
+            node.op = "Identity"
+            node.input.append(t.name)
+            node.attr["T"].type = t.dtype.as_datatype_enum
+            fetch_names.append(f"{node.name}:0")
         for node in graph_def.node:
             if not node.device or "CPU" in node.device.upper():
                 node.device = _CPU
-        return feed_nodes, graph_def
+        return feed_nodes, fetch_names, graph_def
 
     def _compile(self, fed_tensors, fetch_tensors, target_ops, ran=frozenset()):
         fed = {t.name: i for i, t in enumerate(fed_tensors)}
@@ -844,18 +854,18 @@ class Runner:
             res_names[op.name + ":0"] = len(handles)
             handles.append(self._resource_for(op))
 
-        fetch_names = [t.name for t in fetch_tensors if t.name not in fed]
         target_names = [op.name for op in target_ops]
         # The Session's graph optimizer (grappler) runs here, on the subgraph in the
         # graph's node order with the feeds in place, as a v1 Session runs it; the
         # function then runs without it. Optimized inside the function instead, its
         # rewrites (e.g. how a chain of multiplications is reassociated) depended on
         # the function's node order: last-bit differences from the Session.
-        feed_nodes, session_view = self._session_view(fed_tensors, needed, var_ops,
-                                                      res_ops, ran)
+        fetched = [t for t in fetch_tensors if t.name not in fed]
+        feed_nodes, fetch_names, session_view = self._session_view(
+            fed_tensors, fetched, needed, var_ops, res_ops, ran)
         optimized = _optimize_like_a_session(
-            session_view, feed_nodes, fed_tensors,
-            [t for t in fetch_tensors if t.name not in fed], target_names, self._config)
+            session_view, feed_nodes, fed_tensors, list(zip(fetch_names, fetched)),
+            target_names, self._config)
         library = _merged_library(session_view.library, optimized.library)
         self._register_functions(library)
         fed_refs = {f"{name}:0": i for i, name in enumerate(feed_nodes)}

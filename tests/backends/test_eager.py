@@ -220,9 +220,9 @@ def test_cached_plans_are_not_reused_for_new_objects_at_a_freed_address():
             assert bool(sess.run(tf.is_variable_initialized(var))) == (i % 2 == 0), i
 
 
-def _gelu_training(backend, config=None, steps=4):
+def _gelu_training(backend, config=None, steps=4, in_cond=False):
     """Variables after SGD steps on an erf-GELU layer (its gradient is a chain of
-    multiplications grappler reassociates)."""
+    multiplications grappler reassociates), optionally inside a tf.cond branch."""
     graph = tf.Graph()
     with graph.as_default():
         x = tf.placeholder(tf.float32, [32, 16])
@@ -230,7 +230,14 @@ def _gelu_training(backend, config=None, steps=4):
                             initializer=tf.truncated_normal_initializer(stddev=0.02, seed=1))
         b = tf.get_variable("b", [16], initializer=tf.constant_initializer(0.1))
         h = tf.matmul(x, w) + b
-        h = h * 0.5 * (1.0 + tf.erf(h / np.sqrt(2.0)))
+        def gelu(v):
+            return v * 0.5 * (1.0 + tf.erf(v / np.sqrt(2.0)))
+
+        if in_cond:
+            flag = tf.placeholder_with_default(True, [])
+            h = tf.cond(flag, lambda: gelu(h), lambda: h)
+        else:
+            h = gelu(h)
         loss = tf.reduce_mean(tf.square(h - 1.0))
         train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
         data = np.random.RandomState(0).randn(32, 16).astype(np.float32)
@@ -261,3 +268,7 @@ def test_graph_optimization_is_the_sessions(graph):
     for g, w in zip(_gelu_training("eager", config), plain):
         np.testing.assert_array_equal(g, w)
     assert any(np.any(p != w) for p, w in zip(plain, want))  # the optimizer mattered
+    # inside a cond branch: lowered and optimized with the rest, as by the Session
+    for g, w in zip(_gelu_training("eager", in_cond=True),
+                    _gelu_training("graph", in_cond=True)):
+        np.testing.assert_array_equal(g, w)
