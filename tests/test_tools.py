@@ -227,3 +227,14 @@ def test_report_reads_ported_table_from_setup_cfg(project, tmp_path, monkeypatch
     cfg.write_text("[compat]\nported = pkg.v1style=pkg.v1style_tf2\n")
     reports = report_with_env(monkeypatch, str(project), COMPAT_CONFIG=str(cfg))
     assert reports["pkg.v1style"].ported == "pkg.v1style_tf2"
+
+
+def test_support_levels_of_contrib_pieces():
+    """The report's support column for tf.contrib: tabled pieces, tf-slim's pieces
+    not in the table, and removed ones (with their replacement)."""
+    assert tools.support("contrib.layers.layer_norm")[:2] == ("native", "rewritten")
+    graph, eager, note = tools.support("contrib.metrics.streaming_pearson_correlation")
+    assert (graph, eager) == ("native", "rewritten") and "tf-slim" in note
+    graph, eager, note = tools.support("contrib.seq2seq.BasicDecoder")
+    assert (graph, eager) == ("missing", "missing") and "tfa.seq2seq" in note
+    assert tools.support("get_session_handle")[:2] == ("native", "unsupported")
