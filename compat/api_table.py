@@ -64,9 +64,14 @@ ENTRIES = (
        "rewritten", "metrics use local variables"),
     _E("cond / while_loop / case", "native", "rewritten", ""),
     _E("py_func / numpy_function", "native", "rewritten", ""),
-    _E("set_random_seed / random_normal / random_uniform / truncated_normal", "native", "differs",
-       "same first draws; a random op run by two different fetch signatures keeps one "
-       "stream per signature on eager (one per op on graph)"),
+    _E("set_random_seed / random_normal / random_uniform / truncated_normal / "
+       "nn.dropout", "native", "rewritten",
+       "seeded ops draw the v1 Session's numbers on eager, one stream per op across "
+       "signatures (the session keeps each op's Philox position; stateless ops draw at "
+       "it). Differs: ops inside tf.data functions or loop bodies, and "
+       "random_shuffle / multinomial / random_gamma / random_poisson, keep one stream "
+       "per signature; two threads running one op at the same moment may draw the "
+       "same numbers"),
     _E("train.MonitoredTrainingSession / train.MonitoredSession / "
        "train.SingularMonitoredSession / train.Supervisor / train.SessionManager / "
        "train.ChiefSessionCreator", "shim", "shim",

@@ -20,9 +20,14 @@ No ``tf.compat.v1.Session`` is involved. Per session, the runner owns
 
 Known differences from a v1 Session (documented, tested):
 
-* stateful random ops keep one stream per signature (a v1 Session keeps one per
-  op): a random op run by two different signatures draws two streams. The first
-  values drawn for a seeded op match the graph backend.
+* seeded ``random_uniform`` / ``random_normal`` / ``truncated_normal`` / integer
+  ``random_uniform`` ops (so dropout) in the run's graph draw the Session's numbers,
+  one stream per op across signatures: the session keeps each op's Philox position
+  and a stateless op draws at it. Other random ops (``random_shuffle``,
+  ``multinomial``, gamma / Poisson) and random ops inside functions (``tf.data``,
+  loop bodies) keep one stream per signature (a v1 Session: one per op); and two
+  threads running one random op at the same moment may draw the same numbers (the
+  Session's kernel takes a lock).
 * ``options`` / ``run_metadata`` are accepted and ignored.
 * a feed that reaches state (a variable assignment, a dataset, a table) is copied
   first; a v1 Session may share an aligned array's memory with such state. Other
@@ -45,6 +50,7 @@ from tensorflow.python.eager import cancellation
 from tensorflow.python.eager import context
 from tensorflow.python.eager import execute
 from tensorflow.python.eager.polymorphic_function import atomic_function
+from tensorflow.core.framework import attr_value_pb2
 from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import config_pb2
 from tensorflow.core.protobuf import device_properties_pb2
@@ -312,6 +318,74 @@ def _merged_library(original, optimized):
         if grad.function_name not in known:
             merged.gradient.add().CopyFrom(grad)
     return merged
+
+
+# TF1's seeded random ops and their stateless (Philox) equivalents. A v1 Session's
+# kernel draws from PhiloxRandom(key=seed, counter=[position, seed2]) and moves its
+# position on by 256 per element drawn; the stateless op draws the same numbers from
+# an explicit key and counter (checked here for all four, three calls in a row).
+_PHILOX_OPS = {"RandomUniform": "StatelessRandomUniformV2",
+               "RandomStandardNormal": "StatelessRandomNormalV2",
+               "TruncatedNormal": "StatelessTruncatedNormalV2",
+               "RandomUniformInt": "StatelessRandomUniformIntV2"}
+_PHILOX_SAMPLES_PER_ELEMENT = 256
+
+
+def _stateless_draw(node, position):
+    """The nodes that replace `node` (a seeded TF1 random op): its values drawn from
+    the session's stream position (the resource `position`), which they advance; an
+    Identity under `node`'s name carries the values."""
+    from tensorflow.core.framework import node_def_pb2
+    from tensorflow.python.framework import tensor_util
+
+    nodes = []
+    name = node.name
+    seed, seed2 = node.attr["seed"].i, node.attr["seed2"].i
+    out_dtype = node.attr["Tout" if node.op == "RandomUniformInt" else "dtype"].type
+    device = node.device
+
+    def add(suffix, op, inputs=(), **attrs):
+        new = node_def_pb2.NodeDef()
+        nodes.append(new)
+        new.name = f"{name}/compat_{suffix}"
+        new.op = op
+        new.device = device
+        new.input.extend(inputs)
+        for key, value in attrs.items():
+            new.attr[key].CopyFrom(value)
+        return new.name
+
+    def type_attr(dtype):
+        return attr_value_pb2.AttrValue(type=dtype)
+
+    def const(suffix, value, dtype):
+        proto = tensor_util.make_tensor_proto(value, dtype=dtype)
+        return add(suffix, "Const", value=attr_value_pb2.AttrValue(tensor=proto),
+                   dtype=type_attr(proto.dtype))
+
+    u64 = types_pb2.DT_UINT64
+    pos = add("position", "ReadVariableOp", [position], dtype=type_attr(types_pb2.DT_INT64))
+    pos = add("position_u64", "Cast", [pos], SrcT=type_attr(types_pb2.DT_INT64),
+              DstT=type_attr(u64), Truncate=attr_value_pb2.AttrValue(b=False))
+    counter = add("counter", "Pack", [pos, const("seed2", np.uint64(seed2), tf.uint64)],
+                  T=type_attr(u64), N=attr_value_pb2.AttrValue(i=2),
+                  axis=attr_value_pb2.AttrValue(i=0))
+    key = const("key", np.array([seed], np.uint64), tf.uint64)
+    alg = const("alg", np.int32(1), tf.int32)  # Philox
+    inputs = [node.input[0], key, counter, alg, *node.input[1:3]]  # int: minval, maxval
+    draw = add("draw", _PHILOX_OPS[node.op], [i for i in inputs if not i.startswith("^")],
+               dtype=type_attr(out_dtype), Tshape=type_attr(node.attr["T"].type))
+    size = add("size", "Size", [draw], T=type_attr(out_dtype),
+               out_type=type_attr(types_pb2.DT_INT64))
+    step = add("step", "Mul", [size, const("per_element", np.int64(
+        _PHILOX_SAMPLES_PER_ELEMENT), tf.int64)], T=type_attr(types_pb2.DT_INT64))
+    advance = add("advance", "AssignAddVariableOp", [position, step],
+                  dtype=type_attr(types_pb2.DT_INT64))
+    out = node_def_pb2.NodeDef(name=name, op="Identity", device=device)
+    out.input.extend([draw, f"^{advance}",
+                      *[i for i in node.input if i.startswith("^")]])
+    out.attr["T"].CopyFrom(type_attr(out_dtype))
+    return [*nodes, out]
 
 
 _NO_GRAPPLER = {}
@@ -682,6 +756,7 @@ class Runner:
         self._resource_serial = 0
         self._partial_runs = {}   # handle -> _PartialRun
         self._partial_serial = 0
+        self._random_positions = {}  # random op name -> eager int64 variable
         self.variables = VariableMap(self)
         self.sess_str = ""
 
@@ -763,6 +838,20 @@ class Runner:
             if name not in _registered_functions:
                 ctx.add_function_def(fdef)
                 _registered_functions.add(name)
+
+    def _random_position(self, name):
+        """The session's position in a seeded random op's Philox stream (one per op,
+        shared by every signature, as a v1 Session's kernel keeps it)."""
+        var = self._random_positions.get(name)
+        if var is None:
+            with self._lock:
+                var = self._random_positions.get(name)
+                if var is None:
+                    with context.eager_mode():
+                        var = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                          name=f"{name}_compat_position")
+                    self._random_positions[name] = var
+        return var
 
     # --- compiling ------------------------------------------------------------
     def _session_view(self, fed_tensors, fetch_tensors, needed, var_ops, res_ops, ran):
@@ -853,6 +942,15 @@ class Runner:
         for name, op in sorted(res_ops.items()):
             res_names[op.name + ":0"] = len(handles)
             handles.append(self._resource_for(op))
+        positions = {}  # seeded random op name -> index of its position's handle
+        # (not with TF1 control flow: an op in a loop frame draws once per iteration)
+        v1_control_flow = _v1_control_flow(needed.values())
+        for name, op in sorted(needed.items()):
+            if v1_control_flow:
+                break
+            if op.type in _PHILOX_OPS and (op.get_attr("seed") or op.get_attr("seed2")):
+                positions[name] = len(handles)
+                handles.append(self._random_position(name).handle)
 
         target_names = [op.name for op in target_ops]
         # The Session's graph optimizer (grappler) runs here, on the subgraph in the
@@ -878,7 +976,7 @@ class Runner:
             node.name = f"{_FEED_PREFIX}{i}"
             node.op = "Placeholder"
             node.attr["dtype"].type = t.dtype.as_datatype_enum
-        for name, j in res_names.items():
+        for j in [*res_names.values(), *positions.values()]:
             node = graph_def.node.add()
             node.name = f"{_RES_PREFIX}{j}"
             node.op = "Placeholder"
@@ -888,9 +986,16 @@ class Runner:
         fed_data = _downstream(fed_tensors, needed)
         may_keep_inputs = any(
             op.op_def.is_stateful and not _keeps_no_input(op.type) for op in fed_data)
+        sources = []
         for source in optimized.node:
             if source.name in dropped:
                 continue
+            if source.name in positions:
+                sources.extend(_stateless_draw(
+                    source, f"{_RES_PREFIX}{positions[source.name]}"))
+            else:
+                sources.append(source)
+        for source in sources:
             node = graph_def.node.add()
             node.CopyFrom(source)
             if "_class" in node.attr:

@@ -62,25 +62,30 @@ def test_remote_target_is_rejected():
         compat.Session("grpc://localhost:2222", backend="eager")
 
 
-def test_random_stream_per_signature_is_the_documented_difference():
-    """A seeded random op run by two different fetch signatures: a v1 Session keeps one
-    stream per op, the eager backend one per signature (documented in the API table)."""
+def test_seeded_random_ops_keep_one_stream_per_op_across_signatures():
+    """A seeded random op run by different fetch signatures draws from one stream, as
+    a v1 Session's kernel does: the eager backend keeps the op's Philox position per
+    session and draws with the stateless op at that position (uniform, normal,
+    truncated normal, integer uniform; by a dropout too)."""
     def draws(name):
         g = tf.Graph()
         with g.as_default():
             tf.set_random_seed(3)
-            r = tf.random_uniform([2])
+            x = tf.placeholder(tf.float32, [4])
+            r = [tf.random_uniform([2]), tf.random_normal([3], seed=7),
+                 tf.truncated_normal([2, 2]), tf.random_uniform([3], 0, 50, tf.int32)]
+            d = tf.nn.dropout(x, keep_prob=0.5)
             other = tf.constant(0.0)
         sess = compat.Session(graph=g, backend=name)
-        first = sess.run(r)
-        second = sess.run([r, other])[0]
-        return first, second
+        feed = {x: np.ones(4, np.float32)}
+        out = [sess.run(r), sess.run([r, other])[0], sess.run(r[1:3]), sess.run(r[0])]
+        out += [sess.run(d, feed), sess.run([d, r[0]], feed), sess.run(d, feed)]
+        return out
 
-    g_first, g_second = draws("graph")
-    e_first, e_second = draws("eager")
-    np.testing.assert_array_equal(e_first, g_first)      # same seed, same first draw
-    assert not np.array_equal(g_second, g_first)          # graph: the op's stream goes on
-    np.testing.assert_array_equal(e_second, e_first)      # eager: new signature, new stream
+    want = draws("graph")
+    got = draws("eager")
+    np.testing.assert_equal(got, want)
+    assert not np.array_equal(want[0][0], want[1][0])  # the stream moved on
 
 
 def test_repeated_run_structure_uses_the_cached_plan(monkeypatch):
