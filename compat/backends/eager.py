@@ -51,6 +51,7 @@ from tensorflow.python.eager import context
 from tensorflow.python.eager import execute
 from tensorflow.python.eager.polymorphic_function import atomic_function
 from tensorflow.core.framework import attr_value_pb2
+from tensorflow.core.framework import node_def_pb2
 from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import config_pb2
 from tensorflow.core.protobuf import device_properties_pb2
@@ -62,6 +63,7 @@ from tensorflow.python.framework import errors
 from tensorflow.python.framework import importer
 from tensorflow.python.framework import ops
 from tensorflow.python.framework import tensor as tensor_lib
+from tensorflow.python.framework import tensor_util
 from tensorflow.python.ops import resource_variable_ops
 from tensorflow.python.ops import variables
 from tensorflow.python.util import compat as tf_compat
@@ -335,9 +337,6 @@ def _stateless_draw(node, position):
     """The nodes that replace `node` (a seeded TF1 random op): its values drawn from
     the session's stream position (the resource `position`), which they advance; an
     Identity under `node`'s name carries the values."""
-    from tensorflow.core.framework import node_def_pb2
-    from tensorflow.python.framework import tensor_util
-
     nodes = []
     name = node.name
     seed, seed2 = node.attr["seed"].i, node.attr["seed2"].i
