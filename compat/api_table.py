@@ -125,6 +125,28 @@ ENTRIES = (
        "contrib.rnn.static_rnn / contrib.framework.get_or_create_global_step", "shim", "shim",
        "the cells above; anything else under contrib raises RemovedAPIError (an "
        "AttributeError) naming the symbol and its TF2 replacement"),
+    _E("contrib.training.HParams", "shim", "shim",
+       "compat's own, after TF 1.15's behaviour: typed values, parse / override_from_dict "
+       "/ JSON, errors as ValueError naming the value; a failed override changes nothing. "
+       "Not the HParamDef proto (to_proto / hparam_def=)"),
+    _E("contrib.opt.LazyAdamOptimizer / contrib.opt.AdamWOptimizer / "
+       "contrib.opt.MomentumWOptimizer / contrib.opt.extend_with_decoupled_weight_decay",
+       "shim", "shim",
+       "compat's own tf.compat.v1.train.Optimizer subclasses after TF 1.15's code (slots, "
+       "names and arithmetic; minimize(decay_var_list=...) decays every variable, as in "
+       "TF 1.15); other contrib.opt optimizers raise RemovedAPIError"),
+    _E("contrib.data.shuffle_and_repeat / contrib.data.map_and_batch / "
+       "contrib.data.parallel_interleave / contrib.data.batch_and_drop_remainder / "
+       "contrib.data.sliding_window_batch / contrib.data.sloppy_interleave",
+       "native", "rewritten",
+       "tf.data.experimental's transformations (TF kept them); the contrib-only ones "
+       "written on Dataset.batch / padded_batch / window"),
+    _E("contrib.stateless.stateless_random_uniform / contrib.stateless.stateless_random_normal "
+       "/ contrib.stateless.stateless_truncated_normal / contrib.stateless.stateless_multinomial"
+       " / contrib.util.make_tensor_proto / contrib.util.make_ndarray / "
+       "contrib.util.constant_value", "native", "rewritten",
+       "TF 1.15's stateless kernels (TF1's numbers) with contrib's signatures; TF's tensor "
+       "proto utilities"),
     _E("contrib.slim.arg_scope / contrib.slim.conv2d / contrib.slim.batch_norm / "
        "contrib.slim.fully_connected / contrib.slim.learning.create_train_op / "
        "contrib.slim.learning.train / contrib.slim.assign_from_checkpoint_fn / "

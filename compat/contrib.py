@@ -6,8 +6,14 @@ l1_regularizer, l2_regularizer, apply_regularization, fully_connected,
 embed_sequence), ``contrib.lookup`` (index_table_from_tensor,
 index_table_from_file, index_to_string_table_from_tensor,
 index_to_string_table_from_file, HashTable, KeyValueTensorInitializer),
-``contrib.rnn`` (the TF1 cells and wrappers, static_rnn, static_bidirectional_rnn)
-and ``contrib.framework`` (get_or_create_global_step, get_global_step).
+``contrib.rnn`` (the TF1 cells and wrappers, static_rnn, static_bidirectional_rnn),
+``contrib.framework`` (get_or_create_global_step, get_global_step, ...),
+``contrib.training.HParams`` (:mod:`compat.hparam`), ``contrib.opt``'s
+LazyAdamOptimizer / AdamWOptimizer / MomentumWOptimizer (:mod:`compat.contrib_opt`),
+``contrib.data`` (the transformations TF kept in tf.data.experimental, plus
+batch_and_drop_remainder, padded_batch_and_drop_remainder, sliding_window_batch,
+sloppy_interleave), ``contrib.stateless`` (TF 1.15's stateless random ops) and
+``contrib.util`` (constant_value, make_tensor_proto, make_ndarray).
 
 The initializers and layers are written here after TF 1.15's documented
 behaviour (the same random ops with the same arguments, so seeded values match
@@ -20,6 +26,8 @@ import numbers
 import types
 
 import tensorflow as _tf
+from tensorflow.python.framework import tensor_util as _tensor_util
+from tensorflow.python.ops import gen_stateless_random_ops as _stateless_ops
 from tensorflow.python.ops import lookup_ops as _lookup_ops
 from tensorflow.python.ops import variable_scope as _variable_scope
 
@@ -50,8 +58,9 @@ REPLACEMENTS = {
     "crf": "tensorflow-addons' tfa.text.crf_log_likelihood (unmaintained)",
     "distributions": "tensorflow-probability (tfp.distributions)",
     "bayesflow": "tensorflow-probability",
-    "opt": "tf.keras.optimizers or tensorflow-addons' tfa.optimizers",
-    "data": "tf.data",
+    "opt": "tf.keras.optimizers or tensorflow-addons' tfa.optimizers (compat covers "
+           "LazyAdamOptimizer, AdamWOptimizer, MomentumWOptimizer)",
+    "data": "tf.data / tf.data.experimental",
     "summary": "tf.summary (or tf.compat.v1.summary for TF1 summaries)",
     "tpu": "tf.distribute.TPUStrategy",
     "distribute": "tf.distribute",
@@ -59,7 +68,7 @@ REPLACEMENTS = {
     "keras": "tf.keras",
     "nn": "tf.nn",
     "image": "tf.image (or tensorflow-addons' tfa.image)",
-    "training": "tf.train / tf.data (HParams: keras-tuner or plain dicts)",
+    "training": "tf.train / tf.data (tf.contrib.training.HParams is covered)",
     "factorization": "tf.compat.v1.train / custom code (no TF2 replacement)",
     "quantize": "tensorflow-model-optimization (tfmot.quantization)",
     "graph_editor": "no TF2 replacement (build the graph you need directly)",
@@ -382,6 +391,79 @@ def _get_name_scope():
     return _v1.get_default_graph().get_name_scope()
 
 
+# --- contrib.data ------------------------------------------------------------------
+def batch_and_drop_remainder(batch_size):
+    """TF1 ``tf.contrib.data.batch_and_drop_remainder``: a transformation for
+    ``Dataset.apply`` batching `batch_size` elements, without the last partial batch."""
+    return lambda dataset: dataset.batch(batch_size, drop_remainder=True)
+
+
+def padded_batch_and_drop_remainder(batch_size, padded_shapes, padding_values=None):
+    """TF1 ``tf.contrib.data.padded_batch_and_drop_remainder`` (``Dataset.apply``)."""
+    return lambda dataset: dataset.padded_batch(batch_size, padded_shapes, padding_values,
+                                                drop_remainder=True)
+
+
+def sliding_window_batch(window_size, stride=None, window_shift=None, window_stride=1):
+    """TF1 ``tf.contrib.data.sliding_window_batch`` (``Dataset.apply``): batches of
+    `window_size` elements, `window_stride` apart, the window moving by `window_shift`
+    (or its older name `stride`; default 1) elements; incomplete windows are dropped."""
+    if stride is not None and window_shift is not None:
+        raise ValueError("Cannot specify both `stride` and `window_shift` (stride is the "
+                         "deprecated name of window_shift)")
+    shift = stride if stride is not None else window_shift if window_shift is not None else 1
+
+    def batch_window(*window):
+        window = window[0] if len(window) == 1 else window
+        if not isinstance(window, _tf.data.Dataset):
+            window = _tf.data.Dataset.zip(window)
+        return window.batch(window_size, drop_remainder=True)
+
+    return lambda dataset: dataset.window(window_size, shift, window_stride,
+                                          drop_remainder=True).flat_map(batch_window)
+
+
+def sloppy_interleave(map_func, cycle_length, block_length=1):
+    """TF1 ``tf.contrib.data.sloppy_interleave``: ``parallel_interleave`` with
+    ``sloppy=True`` (elements in the order they are ready)."""
+    return _v1.data.experimental.parallel_interleave(map_func, cycle_length, block_length,
+                                                      sloppy=True)
+
+
+_DATA_FROM_TF = (
+    "Counter", "CsvDataset", "RandomDataset", "Reducer", "SqlDataset", "TFRecordWriter",
+    "bucket_by_sequence_length", "choose_from_datasets", "copy_to_device",
+    "dense_to_sparse_batch", "enumerate_dataset", "get_next_as_optional",
+    "get_single_element", "group_by_reducer", "group_by_window", "ignore_errors",
+    "make_batched_features_dataset", "make_csv_dataset", "make_saveable_from_iterator",
+    "map_and_batch", "parallel_interleave", "prefetch_to_device", "rejection_resample",
+    "sample_from_datasets", "scan", "shuffle_and_repeat", "unbatch", "unique", "Optional")
+
+
+# --- contrib.stateless: TF 1.15's ops (the V1 kernels, so TF1's numbers) ---------------
+def stateless_random_uniform(shape, seed, dtype=_tf.float32, name=None):
+    """Uniform [0, 1) values determined by `shape` and the int32/int64 pair `seed`."""
+    return _stateless_ops.stateless_random_uniform(shape, seed, dtype=dtype, name=name)
+
+
+def stateless_random_normal(shape, seed, dtype=_tf.float32, name=None):
+    """Standard normal values determined by `shape` and `seed`."""
+    return _stateless_ops.stateless_random_normal(shape, seed, dtype=dtype, name=name)
+
+
+def stateless_truncated_normal(shape, seed, dtype=_tf.float32, name=None):
+    """Normal values within two standard deviations, determined by `shape` and
+    `seed`."""
+    return _stateless_ops.stateless_truncated_normal(shape, seed, dtype=dtype, name=name)
+
+
+def stateless_multinomial(logits, num_samples, seed, output_dtype=_tf.int64, name=None):
+    """Samples from the categorical distributions `logits` [batch, classes],
+    determined by `seed`."""
+    return _stateless_ops.stateless_multinomial(logits, num_samples, seed,
+                                                output_dtype=output_dtype, name=name)
+
+
 def namespace(legacy_rnn_cell):
     """Builds ``tf.contrib`` (guard-free functions; the caller wraps them)."""
     layers = ContribModule("contrib.layers", {
@@ -426,5 +508,28 @@ def namespace(legacy_rnn_cell):
     # filled from tf-slim (contrib.metrics' streaming metrics, contrib.losses)
     metrics = ContribModule("contrib.metrics", {})
     losses = ContribModule("contrib.losses", {})
+    from compat import contrib_opt, hparam
+
+    training = ContribModule("contrib.training", {"HParams": hparam.HParams})
+    opt = ContribModule("contrib.opt", {name: getattr(contrib_opt, name)
+                                        for name in contrib_opt.__all__})
+    data_symbols = {name: getattr(_v1.data.experimental, name) for name in _DATA_FROM_TF}
+    data_symbols.update(
+        batch_and_drop_remainder=batch_and_drop_remainder,
+        padded_batch_and_drop_remainder=padded_batch_and_drop_remainder,
+        sliding_window_batch=sliding_window_batch, sloppy_interleave=sloppy_interleave)
+    data = ContribModule("contrib.data", data_symbols)
+    stateless = ContribModule("contrib.stateless", {
+        "stateless_random_uniform": stateless_random_uniform,
+        "stateless_random_normal": stateless_random_normal,
+        "stateless_truncated_normal": stateless_truncated_normal,
+        "stateless_multinomial": stateless_multinomial,
+    })
+    util = ContribModule("contrib.util", {
+        "constant_value": _tensor_util.constant_value,
+        "make_tensor_proto": _tensor_util.make_tensor_proto,
+        "make_ndarray": _tensor_util.MakeNdarray,
+    })
     return {"layers": layers, "lookup": lookup, "rnn": rnn, "framework": framework,
-            "metrics": metrics, "losses": losses}
+            "metrics": metrics, "losses": losses, "training": training, "opt": opt,
+            "data": data, "stateless": stateless, "util": util}

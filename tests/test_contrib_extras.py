@@ -1,0 +1,323 @@
+"""tf.contrib.training.HParams, contrib.opt (lazy Adam, decoupled weight decay),
+contrib.data, contrib.stateless and contrib.util through the shim, on both backends:
+values against NumPy references of TF 1.15's documented updates, and backend parity."""
+
+import json
+
+import numpy as np
+import pytest
+
+import compat.v1 as tf
+from compat.contrib import RemovedAPIError
+
+
+# --- contrib.training.HParams ---------------------------------------------------------
+def test_hparams_typed_values_parse_and_json():
+    from compat.v1.contrib.training import HParams
+
+    hp = HParams(learning_rate=0.1, layers=[64, 32], name="fm", use_bias=True, steps=10)
+    assert hp.learning_rate == 0.1 and hp.layers == [64, 32] and "steps" in hp
+    assert hp.parse("learning_rate=2,layers=[128, 64,16],use_bias=false,name=bpr") is hp
+    assert hp.learning_rate == 2.0 and isinstance(hp.learning_rate, float)
+    assert hp.layers == [128, 64, 16] and hp.use_bias is False and hp.name == "bpr"
+    hp.parse("layers[1]=8,use_bias=1")
+    assert hp.layers == [128, 8, 16] and hp.use_bias is True
+    assert json.loads(hp.to_json()) == hp.values()
+    other = HParams(learning_rate=0.0, layers=[1], name="", use_bias=False, steps=0)
+    assert other.parse_json(hp.to_json()).values() == hp.values()
+    assert str(HParams(a=1, b="x")) == "a=1,b=x"
+    assert repr(HParams(b=2, a=1)) == "HParams([('a', 1), ('b', 2)])"
+    hp.add_hparam("dropout", 0.5)
+    hp.set_hparam("steps", 20)
+    hp.del_hparam("name")
+    assert hp.values() == {"learning_rate": 2.0, "layers": [128, 8, 16], "use_bias": True,
+                           "steps": 20, "dropout": 0.5}
+    assert hp.get("steps", 1) == 20 and hp.get("missing", 3) == 3
+    hp.set_model_structure({"towers": 2})
+    assert hp.get_model_structure() == {"towers": 2}
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda hp: hp.parse("lr=abc"), "Could not parse hparam 'lr'"),
+    (lambda hp: hp.parse("nope=1"), "Unknown hyperparameter type for nope"),
+    (lambda hp: hp.parse("lr=1,lr=2"), "Multiple assignments to variable 'lr'"),
+    (lambda hp: hp.parse("lr"), "Malformed hyperparameter value"),
+    (lambda hp: hp.parse("sizes[5]=1"), "out of range"),
+    (lambda hp: hp.set_hparam("steps", 1.5), "Could not cast hparam 'steps'"),
+    (lambda hp: hp.set_hparam("flag", 1), "Could not cast hparam 'flag'"),
+    (lambda hp: hp.set_hparam("name", 3), "Could not cast hparam 'name'"),
+    (lambda hp: hp.set_hparam("sizes", 3), "Must pass a list"),
+    (lambda hp: hp.set_hparam("lr", [1.0]), "Must not pass a list"),
+    (lambda hp: hp.add_hparam("lr", 1.0), "Hyperparameter name is reserved: lr"),
+    (lambda hp: hp.add_hparam("values", 1), "Hyperparameter name is reserved: values"),
+    (lambda hp: hp.add_hparam("empty", []), "cannot be empty"),
+    (lambda hp: hp.get("steps", "x"), "incompatible with default=x"),
+    (lambda hp: hp.override_from_dict({"lr": 0.5, "steps": 0.5}), "Could not cast"),
+])
+def test_hparams_bad_values_raise_value_error_and_change_nothing(call, message):
+    from compat.v1.contrib.training import HParams
+
+    hp = HParams(lr=0.1, steps=3, flag=False, name="a", sizes=[1, 2])
+    before = hp.values()
+    with pytest.raises(ValueError, match=message.replace("[", r"\[")):
+        call(hp)
+    assert hp.values() == before
+    with pytest.raises(KeyError):
+        hp.set_hparam("unknown", 1)
+    with pytest.raises(NotImplementedError, match="HParamDef"):
+        HParams(hparam_def=object())
+
+
+# --- contrib.opt -----------------------------------------------------------------------
+B1, B2, EPS = np.float32(0.9), np.float32(0.999), 1e-8  # TF computes in float32
+BATCHES = [np.array([1, 3, 3, 7]), np.array([0, 3]), np.array([7, 7, 2])]
+EMB0 = np.arange(24, dtype=np.float32).reshape(8, 3) / 10.0
+TARGET = np.array([1.0, -2.0, 0.5], np.float32)
+
+
+def _sparse_grad(ids):
+    """d/d emb of sum(gather(emb, ids) * TARGET): one TARGET row per occurrence."""
+    grad = np.zeros_like(EMB0)
+    for i in ids:
+        grad[i] += TARGET
+    return grad
+
+
+def _train(backend, make_optimizer, use_resource=True, steps=BATCHES, decay_vars=None):
+    """Trains emb (sparse gradients) and w (dense gradients) one step per id batch;
+    returns ({name: value} of every variable after each step, variable names)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        emb = tf.get_variable("emb", initializer=EMB0, use_resource=use_resource)
+        w = tf.get_variable("w", initializer=np.array([0.5, -1.0, 2.0], np.float32),
+                            use_resource=use_resource)
+        ids = tf.placeholder(tf.int32, [None], name="ids")
+        loss = tf.reduce_sum(tf.gather(emb, ids) * TARGET) + tf.reduce_sum(w * TARGET)
+        opt = make_optimizer()
+        if decay_vars is None:
+            train = opt.minimize(loss)
+        else:
+            decay = [{"emb": emb, "w": w}[n] for n in decay_vars]
+            train = opt.apply_gradients(opt.compute_gradients(loss), decay_var_list=decay)
+        names = [v.op.name for v in tf.global_variables()]
+        init = tf.global_variables_initializer()
+    history = []
+    with tf.Session(graph=graph, backend=backend) as sess:
+        sess.run(init)
+        for batch in steps:
+            sess.run(train, {ids: batch})
+            history.append(dict(zip(names, sess.run([n + ":0" for n in names]))))
+    return history, names
+
+
+def _adam_dense(value, m, v, grad, t, lr):
+    m = B1 * m + (1 - B1) * grad
+    v = B2 * v + (1 - B2) * grad * grad
+    alpha = lr * np.sqrt(1 - B2 ** t) / (1 - B1 ** t)
+    return value - alpha * m / (np.sqrt(v) + EPS), m, v
+
+
+@pytest.mark.parametrize("use_resource", [True, False], ids=["resource", "ref"])
+def test_lazy_adam_updates_only_the_rows_a_batch_touches(backend, use_resource):
+    history, names = _train(backend, lambda: tf.contrib.opt.LazyAdamOptimizer(0.1),
+                            use_resource)
+    # TF1 Adam's variables and slot names, so checkpoints carry over
+    assert names == ["emb", "w", "beta1_power", "beta2_power", "emb/Adam", "emb/Adam_1",
+                     "w/Adam", "w/Adam_1"]
+    emb, m, v = EMB0.astype(np.float64), np.zeros((8, 3)), np.zeros((8, 3))
+    for t, (ids, got) in enumerate(zip(BATCHES, history), start=1):
+        rows = np.unique(ids)
+        grad = _sparse_grad(ids)[rows]
+        new_emb, new_m, new_v = _adam_dense(emb[rows], m[rows], v[rows], grad, t, 0.1)
+        emb[rows], m[rows], v[rows] = new_emb, new_m, new_v
+        np.testing.assert_allclose(got["emb"], emb, rtol=1e-5)
+        np.testing.assert_allclose(got["emb/Adam"], m, rtol=1e-5)
+        np.testing.assert_allclose(got["emb/Adam_1"], v, rtol=1e-5)
+        untouched = np.setdiff1d(np.arange(8), rows)
+        previous = history[t - 2] if t > 1 else {"emb": EMB0, "emb/Adam": np.zeros((8, 3))}
+        np.testing.assert_array_equal(got["emb"][untouched], previous["emb"][untouched])
+        np.testing.assert_array_equal(got["emb/Adam"][untouched],
+                                      previous["emb/Adam"][untouched])
+    # dense gradients: Adam's update
+    w, wm, wv = np.array([0.5, -1.0, 2.0]), np.zeros(3), np.zeros(3)
+    for t in range(1, len(BATCHES) + 1):
+        w, wm, wv = _adam_dense(w, wm, wv, TARGET, t, 0.1)
+    np.testing.assert_allclose(history[-1]["w"], w, rtol=1e-5)
+    np.testing.assert_allclose(history[-1]["beta1_power"], B1 ** 4, rtol=1e-6)
+
+
+def test_lazy_adam_differs_from_adam_only_in_untouched_rows(backend):
+    lazy, _ = _train(backend, lambda: tf.contrib.opt.LazyAdamOptimizer(0.1))
+    adam, _ = _train(backend, lambda: tf.train.AdamOptimizer(0.1))
+    # first step: every moment is zero, so both touch the same rows by the same amounts
+    np.testing.assert_allclose(lazy[0]["emb"], adam[0]["emb"], rtol=1e-6)
+    # later: Adam keeps moving rows with non-zero moments that the batch does not touch
+    assert not np.allclose(lazy[1]["emb"][1], adam[1]["emb"][1])
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_adamw_decays_weights_before_the_adam_update(backend, sparse):
+    wd, lr = 0.05, 0.1
+    history, names = _train(backend, lambda: tf.contrib.opt.AdamWOptimizer(wd, lr),
+                            decay_vars=["emb"] if sparse else None)
+    assert "emb/AdamW" in names and "w/AdamW_1" in names
+    if sparse:
+        # TF 1.15: minimize() passes no decay_var_list on to its own apply_gradients()
+        # call, which resets it, so minimize(decay_var_list=...) decays every variable
+        graph = tf.Graph()
+        with graph.as_default():
+            a = tf.get_variable("a", initializer=1.0)
+            b = tf.get_variable("b", initializer=1.0)
+            train = tf.contrib.opt.AdamWOptimizer(0.5, 0.0).minimize(a + b,
+                                                                     decay_var_list=[a])
+            init = tf.global_variables_initializer()
+        with tf.Session(graph=graph, backend=backend) as sess:
+            sess.run(init)
+            sess.run(train)
+            assert sess.run([a, b]) == [0.5, 0.5]
+    emb, m, v = EMB0.astype(np.float64), np.zeros((8, 3)), np.zeros((8, 3))
+    w, wm, wv = np.array([0.5, -1.0, 2.0]), np.zeros(3), np.zeros(3)
+    for t, (ids, got) in enumerate(zip(BATCHES, history), start=1):
+        rows = np.unique(ids)
+        emb[rows] -= wd * emb[rows]  # sparse gradients decay only their rows
+        emb, m, v = _adam_dense(emb, m, v, _sparse_grad(ids), t, lr)
+        if not sparse:  # decay_var_list=["emb"] leaves w undecayed
+            w = w - wd * w
+        w, wm, wv = _adam_dense(w, wm, wv, TARGET, t, lr)
+        np.testing.assert_allclose(got["emb"], emb, rtol=1e-5)
+        np.testing.assert_allclose(got["w"], w, rtol=1e-5)
+
+
+def test_momentumw_and_extended_optimizers(backend):
+    wd, lr, mom = 0.1, 0.05, 0.9
+    history, names = _train(backend, lambda: tf.contrib.opt.MomentumWOptimizer(wd, lr, mom),
+                            steps=BATCHES[:2])
+    assert names[-2:] == ["emb/MomentumW", "w/MomentumW"]
+    sgdw = tf.contrib.opt.extend_with_decoupled_weight_decay(tf.train.GradientDescentOptimizer)
+    plain, _ = _train(backend, lambda: sgdw(wd, lr), steps=BATCHES[:2])
+    w, acc, sgd_w = np.array([0.5, -1.0, 2.0]), np.zeros(3), np.array([0.5, -1.0, 2.0])
+    for got, sgd in zip(history, plain):
+        w = w - wd * w
+        acc = mom * acc + TARGET
+        w = w - lr * acc
+        sgd_w = sgd_w - wd * sgd_w - lr * TARGET
+        np.testing.assert_allclose(got["w"], w, rtol=1e-5)
+        np.testing.assert_allclose(sgd["w"], sgd_w, rtol=1e-5)
+    assert isinstance(sgdw(0.1, 0.1), tf.train.GradientDescentOptimizer)
+    assert isinstance(tf.contrib.opt.LazyAdamOptimizer(), tf.train.AdamOptimizer)
+
+
+def test_contrib_optimizers_agree_across_backends():
+    for make in (lambda: tf.contrib.opt.LazyAdamOptimizer(0.1),
+                 lambda: tf.contrib.opt.AdamWOptimizer(0.05, 0.1)):
+        graph, _ = _train("graph", make)
+        eager, _ = _train("eager", make)
+        for g, e in zip(graph, eager):
+            for name in g:
+                np.testing.assert_array_equal(g[name], e[name], err_msg=name)
+
+
+# --- contrib.data, contrib.stateless, contrib.util -----------------------------------------
+def _dataset_values(backend, build):
+    graph = tf.Graph()
+    with graph.as_default():
+        next_element = tf.data.make_one_shot_iterator(build()).get_next()
+    out = []
+    with tf.Session(graph=graph, backend=backend) as sess:
+        while True:
+            try:
+                out.append(sess.run(next_element))
+            except tf.errors.OutOfRangeError:
+                return out
+
+
+@pytest.fixture(scope="module")
+def graph_shuffle():
+    return _dataset_values("graph", lambda: tf.data.Dataset.range(5).apply(
+        tf.contrib.data.shuffle_and_repeat(5, count=2, seed=3)))
+
+
+def test_contrib_data_transformations(backend, graph_shuffle):
+    data = tf.contrib.data
+    got = _dataset_values(backend, lambda: tf.data.Dataset.range(7).apply(
+        data.batch_and_drop_remainder(3)))
+    assert [list(b) for b in got] == [[0, 1, 2], [3, 4, 5]]
+    got = _dataset_values(backend, lambda: tf.data.Dataset.range(7).apply(
+        data.sliding_window_batch(3, window_shift=2)))
+    assert [list(b) for b in got] == [[0, 1, 2], [2, 3, 4], [4, 5, 6]]
+    got = _dataset_values(backend, lambda: tf.data.Dataset.from_tensor_slices(
+        (np.arange(5), np.arange(5) * 10)).apply(data.sliding_window_batch(2, stride=3)))
+    assert [(list(a), list(b)) for a, b in got] == [([0, 1], [0, 10]), ([3, 4], [30, 40])]
+    got = _dataset_values(backend, lambda: tf.data.Dataset.range(5).map(
+        lambda x: tf.fill([x], x)).apply(data.padded_batch_and_drop_remainder(2, [None])))
+    assert [b.tolist() for b in got] == [[[0], [1]], [[2, 2, 0], [3, 3, 3]]]
+    got = _dataset_values(backend, lambda: tf.data.Dataset.range(6).apply(
+        data.map_and_batch(lambda x: x * 2, 4)))
+    assert [list(b) for b in got] == [[0, 2, 4, 6], [8, 10]]
+    shuffled = _dataset_values(backend, lambda: tf.data.Dataset.range(5).apply(
+        data.shuffle_and_repeat(5, count=2, seed=3)))
+    assert sorted(shuffled) == sorted(list(range(5)) * 2)
+    assert shuffled == graph_shuffle and shuffled != sorted(shuffled)
+    with pytest.raises(ValueError, match="both `stride` and `window_shift`"):
+        data.sliding_window_batch(2, stride=1, window_shift=1)
+
+
+def _stateless_graph():
+    graph = tf.Graph()
+    with graph.as_default():
+        seed = tf.placeholder(tf.int64, [2])
+        draws = [tf.contrib.stateless.stateless_random_uniform([3, 4], seed),
+                 tf.contrib.stateless.stateless_random_normal([5], seed, tf.float64),
+                 tf.contrib.stateless.stateless_truncated_normal([1000], seed),
+                 tf.contrib.stateless.stateless_multinomial(tf.log([[0.5, 0.5, 1e-9]]), 50,
+                                                           seed)]
+    return graph, seed, draws
+
+
+@pytest.fixture(scope="module")
+def graph_draws():
+    graph, seed, draws = _stateless_graph()
+    with tf.Session(graph=graph, backend="graph") as sess:
+        return sess.run(draws, {seed: [1, 2]})
+
+
+def test_contrib_stateless_random_ops(backend, graph_draws):
+    graph, seed, draws = _stateless_graph()
+    with tf.Session(graph=graph, backend=backend) as sess:
+        first = sess.run(draws, {seed: [1, 2]})
+        again = sess.run(draws, {seed: [1, 2]})
+        other = sess.run(draws, {seed: [1, 3]})
+    for a, b, c in zip(first, again, other):
+        np.testing.assert_array_equal(a, b)  # a function of the seed only
+        assert not np.array_equal(a, c)
+    uniform, normal, truncated, classes = first
+    assert uniform.shape == (3, 4) and 0 <= uniform.min() and uniform.max() < 1
+    assert normal.dtype == np.float64 and np.abs(truncated).max() <= 2
+    assert classes.dtype == np.int64 and set(classes.ravel()) <= {0, 1}
+    for a, b in zip(first, graph_draws):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_contrib_util_tensor_protos(backend):
+    value = np.arange(6, dtype=np.int32).reshape(2, 3)
+    proto = tf.contrib.util.make_tensor_proto(value)
+    np.testing.assert_array_equal(tf.contrib.util.make_ndarray(proto), value)
+    const = tf.constant(value)
+    np.testing.assert_array_equal(tf.contrib.util.constant_value(const), value)
+    assert list(tf.contrib.util.constant_value(tf.shape(const))) == [2, 3]
+    assert tf.contrib.util.constant_value(tf.placeholder(tf.float32)) is None
+    with tf.Session(backend=backend) as sess:
+        np.testing.assert_array_equal(sess.run(tf.constant(proto)), value)
+
+
+@pytest.mark.parametrize("path, hint", [
+    ("opt.ShampooOptimizer", "LazyAdamOptimizer, AdamWOptimizer"),
+    ("training.bucket_by_sequence_length", "HParams is covered"),
+    ("data.LMDBDataset", "tf.data"),
+    ("stateless.no_such_op", "not covered by compat"),
+])
+def test_uncovered_parts_of_covered_contrib_modules(path, hint):
+    module, name = path.split(".")
+    with pytest.raises(RemovedAPIError) as info:
+        getattr(getattr(tf.contrib, module), name)
+    assert f"tf.contrib.{path}" in str(info.value) and hint in str(info.value)
