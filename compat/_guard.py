@@ -28,6 +28,8 @@ from tensorflow.python.eager import context
 from tensorflow.python.framework import ops
 from tensorflow.python.framework import tensor as tensor_lib
 
+from compat import _tf1_graphs
+
 __all__ = ["graph_mode", "guard_callable", "wrap_value", "unwrap", "GuardedClass",
            "GuardedObject", "install_operator_guards"]
 
@@ -135,11 +137,20 @@ def guard_callable(fn, wrap_result=True):
         args = tuple(unwrap(a) for a in args)
         if kwargs:
             kwargs = {k: unwrap(v) for k, v in kwargs.items()}
-        if _in_eager():
-            with ops.get_default_graph().as_default():
+        graph = ops.get_default_graph()
+        _tf1_graphs.mark_tf1_graph(graph)  # TF1 code builds it: TF1 shapes (compat._tf1_graphs)
+        tf1 = _tf1_graphs.tf1_calls
+        tf1.depth = getattr(tf1, "depth", 0) + 1
+        try:
+            if _in_eager():
+                with graph.as_default():
+                    result = fn(*args, **kwargs)
+            else:
                 result = fn(*args, **kwargs)
-        else:
-            result = fn(*args, **kwargs)
+        finally:
+            tf1.depth -= 1
+        if type(result) is ops.Graph:  # compat.v1.Graph()
+            _tf1_graphs.mark_tf1_graph(result)
         return wrap_value(result) if wrap_result else result
 
     guarded.__compat_guarded__ = True
@@ -327,6 +338,7 @@ _EXTRA_VARIABLE_METHODS = (
     "gather_nd", "initialized_value", "scatter_add", "scatter_sub", "scatter_update",
     "scatter_nd_update", "scatter_nd_add", "scatter_nd_sub", "scatter_max",
     "scatter_min", "scatter_mul", "scatter_div", "batch_scatter_update", "count_up_to", "load",
+    "eval",
 )
 
 
@@ -421,4 +433,5 @@ def install_operator_guards():
             method = sparse.__dict__.get(name)
             if method is not None and not getattr(method, "__compat_guarded__", False):
                 setattr(sparse, name, _guard_tensor_method(method))
+        _tf1_graphs.install()
         _installed = True

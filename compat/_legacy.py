@@ -260,8 +260,9 @@ def contrib():
     from compat import contrib as contrib_lib
 
     raw_cells = _import(_RNN_CELL, "tf.contrib.rnn")
+    raw_layers = _import(_LAYERS, "tf.contrib.rnn")
     _install_tf1_initializers()
-    parts = contrib_lib.namespace(raw_cells)
+    parts = contrib_lib.namespace(raw_cells, raw_layers.Layer)
     slim_parts = {
         # contrib.layers: TF 1.15's objects when tf-slim is installed (so arg_scope
         # accepts tf.contrib.layers.fully_connected); compat's own versions otherwise

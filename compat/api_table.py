@@ -125,6 +125,10 @@ ENTRIES = (
        "contrib.rnn.static_rnn / contrib.framework.get_or_create_global_step", "shim", "shim",
        "the cells above; anything else under contrib raises RemovedAPIError (an "
        "AttributeError) naming the symbol and its TF2 replacement"),
+    _E("contrib.rnn.LSTMBlockCell / contrib.rnn.LSTMBlockFusedCell", "shim", "shim",
+       "compat's own cells on TF's LSTMBlockCell / BlockLSTM kernels, after TF 1.15's code "
+       "(LSTMCell's variable names and layout; sequence_length masking); the shim adds TF1's "
+       "LSTMBlockCell gradient, which TF 2.21 does not register. Tested against LSTMCell"),
     _E("contrib.training.HParams", "shim", "shim",
        "compat's own, after TF 1.15's behaviour: typed values, parse / override_from_dict "
        "/ JSON, errors as ValueError naming the value; a failed override changes nothing. "
@@ -158,9 +162,20 @@ ENTRIES = (
        "sessions. On first use the shim restores TF-internal names TF 2.16+ moved "
        "(`ops.Tensor`, `control_flow_ops.cond`, ...) and tf-keras's legacy layer module "
        "names, which tf-slim imports (added where missing, nothing replaced)"),
+    _E("Tensor.shape / Tensor.get_shape / Variable.shape / Variable.get_shape", "shim",
+       "shim",
+       "TF1's shapes in TF1 graphs: `x.shape[i]` is a Dimension (`.value`, `?` for unknown), "
+       "also in while_loop / cond / Dataset.map bodies built by TF1 code; TF2 code, "
+       "TensorFlow's own code and graphs the shim never saw keep TF2's ints "
+       "(process-wide setting untouched)"),
+    _E("hash / == of graph Variables and Tensors, Variable.eval", "shim", "shim",
+       "TF1's: graph variables (`set(tf.global_variables())`) and tensors of TF1 loop / cond "
+       "bodies hash by identity and `==` is identity (TF 2.21 raises 'unhashable' for "
+       "them); `v.eval()` uses the default session. TF2 objects keep TF2's rules"),
     _E("disable_v2_behavior / disable_eager_execution / enable_eager_execution / "
-       "disable_resource_variables", "no-op", "no-op",
-       "the shim never changes process-wide TensorFlow state"),
+       "disable_resource_variables / disable_v2_tensorshape", "no-op", "no-op",
+       "the shim never changes process-wide TensorFlow state (TF1 graphs already get TF1 "
+       "shapes)"),
 )
 
 

@@ -6,7 +6,8 @@ l1_regularizer, l2_regularizer, apply_regularization, fully_connected,
 embed_sequence), ``contrib.lookup`` (index_table_from_tensor,
 index_table_from_file, index_to_string_table_from_tensor,
 index_to_string_table_from_file, HashTable, KeyValueTensorInitializer),
-``contrib.rnn`` (the TF1 cells and wrappers, static_rnn, static_bidirectional_rnn),
+``contrib.rnn`` (the TF1 cells and wrappers, static_rnn, static_bidirectional_rnn, and
+the fused LSTMBlockCell / LSTMBlockFusedCell of :mod:`compat.contrib_rnn`),
 ``contrib.framework`` (get_or_create_global_step, get_global_step, ...),
 ``contrib.training.HParams`` (:mod:`compat.hparam`), ``contrib.opt``'s
 LazyAdamOptimizer / AdamWOptimizer / MomentumWOptimizer (:mod:`compat.contrib_opt`),
@@ -464,8 +465,9 @@ def stateless_multinomial(logits, num_samples, seed, output_dtype=_tf.int64, nam
                                                 output_dtype=output_dtype, name=name)
 
 
-def namespace(legacy_rnn_cell):
-    """Builds ``tf.contrib`` (guard-free functions; the caller wraps them)."""
+def namespace(legacy_rnn_cell, legacy_layer):
+    """Builds ``tf.contrib`` (guard-free functions; the caller wraps them) from
+    tf-keras's TF1 cells module and TF1 ``tf.layers.Layer`` class."""
     layers = ContribModule("contrib.layers", {
         "xavier_initializer": xavier_initializer,
         "xavier_initializer_conv2d": xavier_initializer,
@@ -488,6 +490,10 @@ def namespace(legacy_rnn_cell):
     rnn_symbols = {name: getattr(legacy_rnn_cell, name) for name in (
         "RNNCell", "BasicRNNCell", "BasicLSTMCell", "LSTMCell", "GRUCell", "MultiRNNCell",
         "DropoutWrapper", "ResidualWrapper", "DeviceWrapper", "LSTMStateTuple")}
+    from compat import contrib_rnn
+
+    rnn_symbols["LSTMBlockCell"], rnn_symbols["LSTMBlockFusedCell"] = \
+        contrib_rnn.block_cells(legacy_rnn_cell, legacy_layer)
     rnn_symbols.update(static_rnn=_v1.nn.static_rnn,
                        static_bidirectional_rnn=_v1.nn.static_bidirectional_rnn,
                        static_state_saving_rnn=_v1.nn.static_state_saving_rnn)

@@ -12,6 +12,7 @@ from tensorflow.python.framework import ops
 from tensorflow.python.framework import stack as _stack
 
 from compat import _config
+from compat import _tf1_graphs
 from compat._fetches import FetchResolver
 from compat.backends import get_backend
 
@@ -37,6 +38,7 @@ class Session(_tf_session.SessionInterface):
             graph = ops.get_default_graph()
         elif not isinstance(graph, ops.Graph):
             raise TypeError(f"graph must be a tf.Graph, but got {type(graph)}")
+        _tf1_graphs.mark_tf1_graph(graph)
         self._graph = graph
         self._backend = name
         self._backend_source = source

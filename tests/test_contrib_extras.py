@@ -321,3 +321,73 @@ def test_uncovered_parts_of_covered_contrib_modules(path, hint):
     with pytest.raises(RemovedAPIError) as info:
         getattr(getattr(tf.contrib, module), name)
     assert f"tf.contrib.{path}" in str(info.value) and hint in str(info.value)
+
+
+# --- contrib.rnn's fused LSTM cells ------------------------------------------------------
+def _lstm_run(backend, kind, weights=None):
+    """A batch-major [4, 6, 3] sequence with lengths through `kind` ("lstm": LSTMCell,
+    "block": LSTMBlockCell, both in dynamic_rnn; "fused": LSTMBlockFusedCell, time-major);
+    returns (variable names, initial values, [outputs, final c, final h, gradients of
+    every variable and of the inputs])."""
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(3)
+        x = tf.placeholder(tf.float32, [4, None, 3])
+        lengths = tf.placeholder(tf.int32, [4])
+        if kind == "fused":
+            cell = tf.contrib.rnn.LSTMBlockFusedCell(5)
+            out, state = cell(tf.transpose(x, [1, 0, 2]), dtype=tf.float32,
+                              sequence_length=lengths)
+            out = tf.transpose(out, [1, 0, 2])
+        else:
+            cell = tf.contrib.rnn.LSTMBlockCell(5) if kind == "block" else \
+                tf.nn.rnn_cell.LSTMCell(5)
+            out, state = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths,
+                                           dtype=tf.float32)
+        loss = tf.reduce_sum(out * out) + tf.reduce_sum(state.c)
+        variables = tf.trainable_variables()
+        grads = tf.gradients(loss, variables + [x])
+        init = tf.global_variables_initializer()
+    rng = np.random.RandomState(0)
+    feed = {x: rng.randn(4, 6, 3).astype(np.float32), lengths: [6, 3, 1, 5]}
+    with tf.Session(graph=graph, backend=backend) as sess:
+        sess.run(init)
+        initial = sess.run(variables)
+        for var, value in zip(variables, weights or ()):
+            var.load(value, sess)
+        values = sess.run([out, state.c, state.h] + grads, feed)
+    return [v.op.name for v in variables], initial, values
+
+
+@pytest.fixture(scope="module")
+def lstm_cell_run():
+    return _lstm_run("graph", "lstm")
+
+
+@pytest.mark.parametrize("kind", ["block", "fused"])
+def test_fused_lstm_cells_compute_lstm_cell_numbers(backend, kind, lstm_cell_run):
+    lstm_names, lstm_init, want = lstm_cell_run
+    names, initial, _ = _lstm_run(backend, kind)
+    if kind == "block":  # LSTMCell's variables: names and (seeded) initial values
+        assert names == lstm_names == ["rnn/lstm_cell/kernel", "rnn/lstm_cell/bias"]
+        for a, b in zip(initial, lstm_init):
+            np.testing.assert_array_equal(a, b)
+    else:
+        assert names == ["lstm_fused_cell/kernel", "lstm_fused_cell/bias"]
+    _, _, got = _lstm_run(backend, kind, weights=lstm_init)
+    # outputs past each length are zero and the final state is the last valid step's,
+    # as dynamic_rnn gives; gradients through TF1's LSTMBlockCell gradient / BlockLSTM's
+    for a, b, what in zip(want, got, ["outputs", "c", "h", "d kernel", "d bias", "d x"]):
+        np.testing.assert_allclose(b, a, rtol=2e-5, atol=1e-6, err_msg=what)
+    assert not got[0][2, 1:].any()
+
+
+def test_fused_lstm_cells_check_their_arguments():
+    with pytest.raises(ValueError, match="initial_state or dtype"):
+        tf.contrib.rnn.LSTMBlockFusedCell(2)(tf.zeros([3, 1, 2]))
+    with pytest.raises(ValueError, match="Expecting state to be a tuple with length 2"):
+        tf.contrib.rnn.LSTMBlockCell(2)(tf.zeros([1, 2]), (tf.zeros([1, 2]),))
+    outputs, state = tf.contrib.rnn.LSTMBlockFusedCell(2, name="listed")(
+        [tf.zeros([1, 3]), tf.zeros([1, 3])], dtype=tf.float32)
+    assert isinstance(outputs, list) and len(outputs) == 2
+    assert isinstance(state, tf.nn.rnn_cell.LSTMStateTuple)

@@ -20,9 +20,11 @@ def reference(tmp_path_factory):
     return _raw("regression_1_15", str(tmp_path_factory.mktemp("raw")))
 
 
-def _raw(program, *args, replace=()):
+def _raw(program, *args, replace=(), tf1_shapes=False):
     """The same source with the original import, in a graph, on a raw v1 Session
-    (`replace`: further (old, new) source edits the reference needs)."""
+    (`replace`: further (old, new) source edits the reference needs; `tf1_shapes`:
+    TF 1.x's Dimension-valued shapes, which TF 2.21 gives only process-wide, switched on
+    for the run and back off after)."""
     source = (PROGRAMS / f"{program}.py").read_text()
     source = source.replace("import compat.v1 as tf", "import tensorflow.compat.v1 as tf")
     for old, new in replace:
@@ -30,9 +32,17 @@ def _raw(program, *args, replace=()):
         source = source.replace(old, new)
     assert "compat.v1 as tf" not in source.replace("tensorflow.compat.v1 as tf", "")
     namespace = {"__name__": f"raw_{program}"}
-    with tf2.Graph().as_default() as g:
-        exec(compile(source, f"{program}_raw.py", "exec"), namespace)
-        return namespace["main"](lambda: tf2.compat.v1.Session(graph=g), *args)
+    from tensorflow.python.framework import tensor_shape
+
+    previous = tensor_shape._TENSORSHAPE_V2_OVERRIDE
+    if tf1_shapes:
+        tf2.compat.v1.disable_v2_tensorshape()
+    try:
+        with tf2.Graph().as_default() as g:
+            exec(compile(source, f"{program}_raw.py", "exec"), namespace)
+            return namespace["main"](lambda: tf2.compat.v1.Session(graph=g), *args)
+    finally:
+        tensor_shape._TENSORSHAPE_V2_OVERRIDE = previous
 
 
 def _shim(program, backend, *args):
@@ -331,3 +341,28 @@ def test_tf_contrib_layers_program_matches_raw_tensorflow(contrib_reference, bac
     for key in ("losses", "metrics", "moving"):
         np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
     assert np.any(got["moving"] != 0)  # batch-norm updates ran with the train op
+
+
+@pytest.fixture(scope="module")
+def gpt2_style_reference(tmp_path_factory):
+    # HParams is plain Python (compat's own; TF 2.21 has no tf.contrib)
+    return _raw("gpt2_style", str(tmp_path_factory.mktemp("raw_gpt2")), replace=[
+        ("from compat.v1.contrib.training import HParams",
+         "from compat.hparam import HParams")], tf1_shapes=True)
+
+
+def test_gpt2_style_program_matches_raw_tensorflow(gpt2_style_reference, backend, tmp_path):
+    """2019 GPT-2-style code (HParams from JSON, get_variable transformer with
+    key/value caches, Adam, Saver, while_loop sampling with top-k and a seeded
+    tf.multinomial) computes what TF's own TF1 API computes on a v1 Session, bit for
+    bit, sampled tokens included (a second run draws the next numbers of the stream)."""
+    got = _shim("gpt2_style", backend, str(tmp_path))
+    ref = gpt2_style_reference
+    assert list(got) == list(ref)
+    assert got["variables"] == ref["variables"]
+    assert "model/h1/attn/c_attn/w" in got["variables"]
+    for key in ref:
+        np.testing.assert_equal(got[key], ref[key], err_msg=key)
+    assert got["losses"][-1] < got["losses"][0]
+    assert got["samples"].shape == (3, 5 + 6)
+    assert not np.array_equal(got["samples"], got["samples_again"])
