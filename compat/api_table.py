@@ -168,7 +168,7 @@ ENTRIES = (
        "also in while_loop / cond / Dataset.map bodies built by TF1 code; TF2 code, "
        "TensorFlow's own code and graphs the shim never saw keep TF2's ints "
        "(process-wide setting untouched)"),
-    _E("hash / == of graph Variables and Tensors, Variable.eval", "shim", "shim",
+    _E("Variable.__hash__ / Variable.__eq__ / Tensor.__hash__ / Variable.eval", "shim", "shim",
        "TF1's: graph variables (`set(tf.global_variables())`) and tensors of TF1 loop / cond "
        "bodies hash by identity and `==` is identity (TF 2.21 raises 'unhashable' for "
        "them); `v.eval()` uses the default session. TF2 objects keep TF2's rules"),
