@@ -12,10 +12,11 @@ import threading
 
 from compat._namespace import Namespace
 
-__all__ = ["contrib", "layers", "repair_tf1_library_imports", "rnn_cell", "slim"]
+__all__ = ["contrib", "keras", "layers", "repair_tf1_library_imports", "rnn_cell", "slim"]
 
 _LAYERS = "tf_keras.api._v1.keras.__internal__.legacy.layers"
 _RNN_CELL = "tf_keras.api._v1.keras.__internal__.legacy.rnn_cell"
+_KERAS = "tf_keras.api._v1.keras"
 # TF 2.21's tensorflow.python.layers.{normalization,pooling} lazy-load these names; tf-keras
 # 2.21 ships the modules under tf_keras.src.legacy_tf_layers.
 _TF_LAYERS_LAZY = ("normalization", "pooling")
@@ -112,6 +113,16 @@ def layers():
     module = _import(_LAYERS, "tf.layers")
     _install_tf1_initializers()
     return Namespace(module, "compat.v1.layers")
+
+
+def keras():
+    """``tf.keras`` for TF1 code (compat.v1): tf-keras's TF1 API (Keras 2, what TF 1.x
+    shipped as tf.keras), through the guard, so its layers and models build on TF1 graph
+    tensors as in TF 1.x. TF 2.21's own ``tf.keras`` (Keras 3) rejects graph tensors;
+    TensorFlow's ``tf.keras`` (for TF2 code) stays Keras 3."""
+    module = _import(_KERAS, "tf.keras")
+    _install_tf1_initializers()
+    return Namespace(module, "compat.v1.keras")
 
 
 def rnn_cell():

@@ -27,8 +27,8 @@ def wrap_attribute(name, value, qualname, managed=False):
     open TF's managed sessions as the shim's, see :mod:`compat._managed`)."""
     if isinstance(value, types.ModuleType):
         module_name = getattr(value, "__name__", "") or ""
-        if module_name.startswith(("tensorflow", "tf_slim")) and not module_name.startswith(
-                ("tensorflow.keras", "keras")):
+        if module_name.startswith(("tensorflow", "tf_slim", "tf_keras")) and \
+                not module_name.startswith(("tensorflow.keras", "keras")):
             return Namespace(value, f"{qualname}.{name}", managed=managed)
         return value
     if isinstance(value, type):

@@ -93,8 +93,14 @@ ENTRIES = (
        "layers.average_pooling1d / layers.average_pooling2d / layers.Dense / layers.Layer / "
        "layers.BatchNormalization / layers.Conv2D",
        "shim", "shim",
-       "TF1 implementations from tf-keras (TF1 names, UPDATE_OPS, numerics); tf.keras "
-       "stays Keras 3"),
+       "TF1 implementations from tf-keras (TF1 names, UPDATE_OPS, numerics); TensorFlow's "
+       "own tf.keras (for TF2 code) stays Keras 3"),
+    _E("keras.layers.Dense / keras.layers.Embedding / keras.layers.BatchNormalization / "
+       "keras.Sequential / keras.regularizers.l2 / keras.backend.floatx", "shim", "shim",
+       "TF 1.x's tf.keras was Keras 2: compat.v1.keras is tf-keras's TF1 API through the "
+       "guard, so layers and models build on TF1 graph tensors (TF 2.21's Keras 3 rejects "
+       "them), with TF1 initializers seeded by the graph seed; Keras training loops "
+       "(fit) run tf-keras's TF2 loop, not a v1 Session"),
     _E("nn.rnn_cell.BasicLSTMCell / nn.rnn_cell.LSTMCell / nn.rnn_cell.GRUCell / "
        "nn.rnn_cell.BasicRNNCell / nn.rnn_cell.MultiRNNCell / nn.rnn_cell.DropoutWrapper / "
        "nn.dynamic_rnn / nn.static_rnn / nn.bidirectional_dynamic_rnn", "shim", "shim",
@@ -129,6 +135,12 @@ ENTRIES = (
        "compat's own cells on TF's LSTMBlockCell / BlockLSTM kernels, after TF 1.15's code "
        "(LSTMCell's variable names and layout; sequence_length masking); the shim adds TF1's "
        "LSTMBlockCell gradient, which TF 2.21 does not register. Tested against LSTMCell"),
+    _E("contrib.crf.crf_log_likelihood / contrib.crf.crf_decode / contrib.crf.viterbi_decode "
+       "/ contrib.crf.crf_sequence_score / contrib.crf.crf_log_norm", "shim", "shim",
+       "compat's own linear-chain CRF after TF 1.15's behaviour (the `transitions` variable, "
+       "masking by length, empty sequences); tf.scan loops instead of TF 1.15's dynamic_rnn "
+       "cells, so equal to TF1 up to float rounding; tested against brute-force "
+       "enumeration"),
     _E("contrib.training.HParams", "shim", "shim",
        "compat's own, after TF 1.15's behaviour: typed values, parse / override_from_dict "
        "/ JSON, errors as ValueError naming the value; a failed override changes nothing. "

@@ -14,7 +14,8 @@ LazyAdamOptimizer / AdamWOptimizer / MomentumWOptimizer (:mod:`compat.contrib_op
 ``contrib.data`` (the transformations TF kept in tf.data.experimental, plus
 batch_and_drop_remainder, padded_batch_and_drop_remainder, sliding_window_batch,
 sloppy_interleave), ``contrib.stateless`` (TF 1.15's stateless random ops) and
-``contrib.util`` (constant_value, make_tensor_proto, make_ndarray).
+``contrib.util`` (constant_value, make_tensor_proto, make_ndarray) and ``contrib.crf``
+(:mod:`compat.contrib_crf`).
 
 The initializers and layers are written here after TF 1.15's documented
 behaviour (the same random ops with the same arguments, so seeded values match
@@ -56,7 +57,8 @@ REPLACEMENTS = {
     "metrics": "tf.compat.v1.metrics (streaming metrics) or tf.keras.metrics",
     "losses": "tf.compat.v1.losses or tf.keras.losses",
     "seq2seq": "tensorflow-addons' tfa.seq2seq (unmaintained) or keras-nlp",
-    "crf": "tensorflow-addons' tfa.text.crf_log_likelihood (unmaintained)",
+    "crf": "tensorflow-addons' tfa.text (unmaintained); compat covers crf_log_likelihood, "
+           "crf_decode, viterbi_decode and the scores",
     "distributions": "tensorflow-probability (tfp.distributions)",
     "bayesflow": "tensorflow-probability",
     "opt": "tf.keras.optimizers or tensorflow-addons' tfa.optimizers (compat covers "
@@ -514,7 +516,10 @@ def namespace(legacy_rnn_cell, legacy_layer):
     # filled from tf-slim (contrib.metrics' streaming metrics, contrib.losses)
     metrics = ContribModule("contrib.metrics", {})
     losses = ContribModule("contrib.losses", {})
-    from compat import contrib_opt, hparam
+    from compat import contrib_crf, contrib_opt, hparam
+
+    crf = ContribModule("contrib.crf", {name: getattr(contrib_crf, name)
+                                        for name in contrib_crf.__all__})
 
     training = ContribModule("contrib.training", {"HParams": hparam.HParams})
     opt = ContribModule("contrib.opt", {name: getattr(contrib_opt, name)
@@ -538,4 +543,4 @@ def namespace(legacy_rnn_cell, legacy_layer):
     })
     return {"layers": layers, "lookup": lookup, "rnn": rnn, "framework": framework,
             "metrics": metrics, "losses": losses, "training": training, "opt": opt,
-            "data": data, "stateless": stateless, "util": util}
+            "data": data, "stateless": stateless, "util": util, "crf": crf}

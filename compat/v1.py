@@ -52,6 +52,7 @@ _guard.install_operator_guards()
 # Removed or broken by Keras 3 in TF 2.21: TF1 implementations from tf-keras (loaded on
 # first use, without switching tf.keras), and the covered parts of tf.contrib.
 _overrides["layers"] = Lazy(_legacy.layers)
+_overrides["keras"] = Lazy(_legacy.keras)
 _overrides["contrib"] = Lazy(_legacy.contrib)
 _overrides["nn"] = Namespace(_tf.compat.v1.nn, "compat.v1.nn", {"rnn_cell": Lazy(_legacy.rnn_cell)})
 # Saver: TF1's shape check, clear corruption errors, crash-safe re-saves. Managed

@@ -391,3 +391,64 @@ def test_fused_lstm_cells_check_their_arguments():
         [tf.zeros([1, 3]), tf.zeros([1, 3])], dtype=tf.float32)
     assert isinstance(outputs, list) and len(outputs) == 2
     assert isinstance(state, tf.nn.rnn_cell.LSTMStateTuple)
+
+
+# --- contrib.crf ---------------------------------------------------------------------------
+def _crf_brute_force(x, transitions, tags, lengths):
+    """Log-likelihoods, best paths (padded with 0) and best scores by enumerating every
+    tag sequence."""
+    import itertools
+
+    def score(b, path):
+        return sum(x[b, t, k] for t, k in enumerate(path)) + sum(
+            transitions[a, c] for a, c in zip(path, path[1:]))
+
+    likelihoods, paths, bests = [], [], []
+    for b, n in enumerate(lengths):
+        if n == 0:  # TF 1.15: an empty sequence decodes as its first step
+            likelihoods.append(0.0)
+            paths.append([int(np.argmax(x[b, 0]))] + [0] * (x.shape[1] - 1))
+            bests.append(x[b, 0].max())
+            continue
+        every = list(itertools.product(range(x.shape[2]), repeat=n))
+        scores = np.array([score(b, p) for p in every], np.float64)
+        log_norm = np.log(np.exp(scores - scores.max()).sum()) + scores.max()
+        likelihoods.append(score(b, tags[b, :n]) - log_norm)
+        paths.append(list(every[int(np.argmax(scores))]) + [0] * (x.shape[1] - n))
+        bests.append(scores.max())
+    return np.array(likelihoods), np.array(paths), np.array(bests)
+
+
+def test_contrib_crf_against_brute_force(backend):
+    rng = np.random.RandomState(0)
+    x = rng.randn(4, 5, 3).astype(np.float32)
+    transitions = rng.randn(3, 3).astype(np.float32)
+    tags = rng.randint(0, 3, (4, 5)).astype(np.int32)
+    lengths = np.array([5, 3, 1, 0], np.int32)
+    potentials = tf.placeholder(tf.float32, [None, None, 3])
+    tag_ids = tf.placeholder(tf.int32, [None, None])
+    seq_len = tf.placeholder(tf.int32, [None])
+    with tf.variable_scope("crf"):
+        likelihood, trans = tf.contrib.crf.crf_log_likelihood(potentials, tag_ids, seq_len)
+    assert trans.op.name == "crf/transitions"  # TF1's variable when none is given
+    decoded, best = tf.contrib.crf.crf_decode(potentials, trans, seq_len)
+    grad = tf.gradients(tf.reduce_sum(likelihood), [potentials, trans])
+    feeds = {potentials: x, tag_ids: tags, seq_len: lengths}
+    with tf.Session(backend=backend) as sess:
+        trans.load(transitions, sess)
+        got = sess.run([likelihood, decoded, best] + grad, feeds)
+        single = sess.run([likelihood, decoded], {potentials: x[:, :1], tag_ids: tags[:, :1],
+                                                  seq_len: np.minimum(lengths, 1)})
+    want_ll, want_paths, want_best = _crf_brute_force(x, transitions, tags, lengths)
+    np.testing.assert_allclose(got[0], want_ll, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(got[1], want_paths)
+    np.testing.assert_allclose(got[2], want_best, rtol=1e-5)
+    assert np.all(np.isfinite(got[3])) and not got[3][3].any()  # no gradient past length
+    want_ll1, want_paths1, _ = _crf_brute_force(x[:, :1], transitions, tags[:, :1],
+                                                np.minimum(lengths, 1))
+    np.testing.assert_allclose(single[0], want_ll1, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(single[1], want_paths1)
+    for b in range(3):
+        path, score = tf.contrib.crf.viterbi_decode(x[b, :lengths[b]], transitions)
+        assert path == list(want_paths[b, :lengths[b]])
+        np.testing.assert_allclose(score, want_best[b], rtol=1e-5)

@@ -366,3 +366,31 @@ def test_gpt2_style_program_matches_raw_tensorflow(gpt2_style_reference, backend
     assert got["losses"][-1] < got["losses"][0]
     assert got["samples"].shape == (3, 5 + 6)
     assert not np.array_equal(got["samples"], got["samples_again"])
+
+
+@pytest.fixture(scope="module")
+def keras_layers_reference():
+    # TF 1.x's tf.keras is Keras 2: tf-keras's TF1 API (TF 2.21's tf.keras is Keras 3),
+    # resolving initializer names to TF1's initializers in TF1 graphs as TF 1.x did
+    from compat import _legacy
+
+    _legacy.keras()
+    return _raw("keras_layers", replace=[
+        ("    keras = tf.keras\n",
+         "    import importlib\n"
+         "    keras = importlib.import_module('tf_keras.api._v1.keras')\n")])
+
+
+def test_tf_keras_layers_program_matches_raw_tensorflow(keras_layers_reference, backend):
+    """TF1 code applying tf.keras layers and a Sequential model to placeholders (TF 1.x's
+    tf.keras: Keras 2), trained in a Session, computes what tf-keras computes on a raw
+    v1 Session, bit for bit: TF 2.21's tf.keras (Keras 3) rejects TF1 graph tensors."""
+    got = _shim("keras_layers", backend)
+    ref = keras_layers_reference
+    assert got["variables"] == ref["variables"]
+    assert "batch_normalization/moving_mean" in got["variables"]
+    assert got["trainable"] == ref["trainable"] and len(got["trainable"]) == 4
+    for key in ("losses", "logits", "moving_mean"):
+        np.testing.assert_equal(got[key], ref[key], err_msg=key)
+    assert got["losses"][-1] < got["losses"][0]
+    assert np.any(got["moving_mean"])  # the batch-norm updates ran
