@@ -141,6 +141,10 @@ ENTRIES = (
        "masking by length, empty sequences); tf.scan loops instead of TF 1.15's dynamic_rnn "
        "cells, so equal to TF1 up to float rounding; tested against brute-force "
        "enumeration"),
+    _E("contrib.seq2seq.sequence_loss", "shim", "shim",
+       "compat's own, after TF 1.15's behaviour (weights, average / sum reductions, zero "
+       "denominators give 0); the decoders, attention and beam search of contrib.seq2seq "
+       "raise RemovedAPIError"),
     _E("contrib.training.HParams", "shim", "shim",
        "compat's own, after TF 1.15's behaviour: typed values, parse / override_from_dict "
        "/ JSON, errors as ValueError naming the value; a failed override changes nothing. "

@@ -15,7 +15,7 @@ LazyAdamOptimizer / AdamWOptimizer / MomentumWOptimizer (:mod:`compat.contrib_op
 batch_and_drop_remainder, padded_batch_and_drop_remainder, sliding_window_batch,
 sloppy_interleave), ``contrib.stateless`` (TF 1.15's stateless random ops) and
 ``contrib.util`` (constant_value, make_tensor_proto, make_ndarray) and ``contrib.crf``
-(:mod:`compat.contrib_crf`).
+(:mod:`compat.contrib_crf`), ``contrib.seq2seq.sequence_loss``.
 
 The initializers and layers are written here after TF 1.15's documented
 behaviour (the same random ops with the same arguments, so seeded values match
@@ -56,7 +56,8 @@ REPLACEMENTS = {
     "estimator": "tf.keras (tf.estimator was removed in TensorFlow 2.16)",
     "metrics": "tf.compat.v1.metrics (streaming metrics) or tf.keras.metrics",
     "losses": "tf.compat.v1.losses or tf.keras.losses",
-    "seq2seq": "tensorflow-addons' tfa.seq2seq (unmaintained) or keras-nlp",
+    "seq2seq": "tensorflow-addons' tfa.seq2seq (unmaintained) or keras-nlp (compat covers "
+               "only sequence_loss)",
     "crf": "tensorflow-addons' tfa.text (unmaintained); compat covers crf_log_likelihood, "
            "crf_decode, viterbi_decode and the scores",
     "distributions": "tensorflow-probability (tfp.distributions)",
@@ -516,7 +517,10 @@ def namespace(legacy_rnn_cell, legacy_layer):
     # filled from tf-slim (contrib.metrics' streaming metrics, contrib.losses)
     metrics = ContribModule("contrib.metrics", {})
     losses = ContribModule("contrib.losses", {})
-    from compat import contrib_crf, contrib_opt, hparam
+    from compat import contrib_crf, contrib_opt, contrib_seq2seq, hparam
+
+    seq2seq = ContribModule("contrib.seq2seq",
+                            {"sequence_loss": contrib_seq2seq.sequence_loss})
 
     crf = ContribModule("contrib.crf", {name: getattr(contrib_crf, name)
                                         for name in contrib_crf.__all__})
@@ -543,4 +547,4 @@ def namespace(legacy_rnn_cell, legacy_layer):
     })
     return {"layers": layers, "lookup": lookup, "rnn": rnn, "framework": framework,
             "metrics": metrics, "losses": losses, "training": training, "opt": opt,
-            "data": data, "stateless": stateless, "util": util, "crf": crf}
+            "data": data, "stateless": stateless, "util": util, "crf": crf, "seq2seq": seq2seq}

@@ -452,3 +452,39 @@ def test_contrib_crf_against_brute_force(backend):
         path, score = tf.contrib.crf.viterbi_decode(x[b, :lengths[b]], transitions)
         assert path == list(want_paths[b, :lengths[b]])
         np.testing.assert_allclose(score, want_best[b], rtol=1e-5)
+
+
+# --- contrib.seq2seq.sequence_loss -----------------------------------------------------
+@pytest.mark.parametrize("reduction, axis", [
+    ({}, "all"),
+    ({"average_across_timesteps": False}, 0),
+    ({"average_across_batch": False}, 1),
+    ({"average_across_timesteps": False, "average_across_batch": False}, None),
+    ({"average_across_timesteps": False, "average_across_batch": False,
+      "sum_over_timesteps": True, "sum_over_batch": True}, "count"),
+    ({"average_across_timesteps": False, "average_across_batch": False,
+      "sum_over_batch": True}, "count0"),
+])
+def test_contrib_seq2seq_sequence_loss(backend, reduction, axis):
+    rng = np.random.RandomState(1)
+    logits = rng.randn(3, 4, 5).astype(np.float32)
+    targets = rng.randint(0, 5, (3, 4)).astype(np.int32)
+    weights = np.array([[1, 1, 1, 0], [1, 1, 0, 0], [2, 0.5, 1, 1]], np.float32)
+    loss = tf.contrib.seq2seq.sequence_loss(tf.constant(logits), tf.constant(targets),
+                                            tf.constant(weights), **reduction)
+    with tf.Session(backend=backend) as sess:
+        got = sess.run(loss)
+    shifted = logits - logits.max(-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    token = -np.take_along_axis(log_probs, targets[..., None], -1)[..., 0] * weights
+    want = {"all": token.sum() / weights.sum(), 0: token.sum(0) / weights.sum(0),
+            1: token.sum(1) / weights.sum(1), None: token,
+            "count": token.sum() / np.count_nonzero(weights),
+            "count0": token.sum(0) / np.count_nonzero(weights, 0)}[axis]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    with pytest.raises(ValueError, match="cannot be set to True at same time"):
+        tf.contrib.seq2seq.sequence_loss(tf.constant(logits), tf.constant(targets),
+                                         tf.constant(weights), sum_over_batch=True)
+    with pytest.raises(ValueError, match="Logits must be"):
+        tf.contrib.seq2seq.sequence_loss(tf.constant(targets), tf.constant(targets),
+                                         tf.constant(weights))

@@ -263,7 +263,8 @@ def test_contrib_rnn_and_framework(backend):
 
 
 @pytest.mark.parametrize("path, hint", [
-    ("seq2seq", "tfa.seq2seq"),
+    ("seq2seq.BasicDecoder", "tfa.seq2seq"),
+    ("distributions", "tensorflow-probability"),
     ("learn", "tf.keras"),
     ("rnn.LayerNormBasicLSTMCell", "tfa.rnn.LayerNormLSTMCell"),
     ("layers.no_such_layer", "not covered by compat"),
