@@ -22,6 +22,7 @@ Everything else about the shape is TensorShape's: it *is* a ``tf.TensorShape``
 (a subclass), compares, converts and serializes as one.
 """
 
+import functools
 import sys
 import threading
 import weakref
@@ -52,23 +53,19 @@ class TF1TensorShape(tensor_shape.TensorShape):
     def _v2_behavior(self):
         return False
 
-    def __getitem__(self, key):
-        return _tf1(super().__getitem__(key))
 
-    def merge_with(self, other):
-        return _tf1(super().merge_with(other))
+def _keeps_tf1(method):
+    """`method` of TensorShape, returning TF1 shapes where it returns shapes."""
+    @functools.wraps(method)
+    def tf1_method(self, *args):
+        return _tf1(method(self, *args))
 
-    def concatenate(self, other):
-        return _tf1(super().concatenate(other))
+    return tf1_method
 
-    def with_rank(self, rank):
-        return _tf1(super().with_rank(rank))
 
-    def with_rank_at_least(self, rank):
-        return _tf1(super().with_rank_at_least(rank))
-
-    def with_rank_at_most(self, rank):
-        return _tf1(super().with_rank_at_most(rank))
+for _name in ("__getitem__", "merge_with", "concatenate", "with_rank", "with_rank_at_least",
+              "with_rank_at_most"):
+    setattr(TF1TensorShape, _name, _keeps_tf1(getattr(tensor_shape.TensorShape, _name)))
 
 
 def _tf1(value):
@@ -143,30 +140,24 @@ def _patch(cls, name, graph_of):
     if getattr(original, "__compat_tf1_shape__", False) or getattr(
             getattr(original, "fget", None), "__compat_tf1_shape__", False):
         return
+
+    def view(read):
+        def tf1_view(self):
+            value = read(self)
+            graph = graph_of(self)
+            if graph is not None and _tf1_caller(2) and is_tf1_graph(graph):
+                return _for_caller(self, value)
+            return value
+
+        tf1_view.__compat_tf1_shape__ = True
+        tf1_view.__doc__ = read.__doc__
+        return tf1_view
+
     if isinstance(original, property):
-        base = original.fget
-
-        def shape(self):
-            value = base(self)
-            graph = graph_of(self)
-            if graph is not None and _tf1_caller(2) and is_tf1_graph(graph):
-                return _for_caller(self, value)
-            return value
-
-        shape.__compat_tf1_shape__ = True
-        shape.__doc__ = base.__doc__
-        setattr(cls, name, property(shape, original.fset, original.fdel, original.__doc__))
+        setattr(cls, name, property(view(original.fget), original.fset, original.fdel,
+                                    original.__doc__))
     else:
-        def get_shape(self):
-            value = original(self)
-            graph = graph_of(self)
-            if graph is not None and _tf1_caller(2) and is_tf1_graph(graph):
-                return _for_caller(self, value)
-            return value
-
-        get_shape.__compat_tf1_shape__ = True
-        get_shape.__doc__ = original.__doc__
-        setattr(cls, name, get_shape)
+        setattr(cls, name, view(original))
 
 
 def _patch_hash(cls, graph_of, graph_tensors_only):
