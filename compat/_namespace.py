@@ -22,6 +22,9 @@ _UNGUARDED = frozenset({
 })
 
 
+_FLAG_MODULES = ("tensorflow.python.platform.flags", "absl.flags")
+
+
 def wrap_attribute(name, value, qualname, managed=False):
     """The shim's view of one attribute of a TF namespace (`managed`: functions also
     open TF's managed sessions as the shim's, see :mod:`compat._managed`)."""
@@ -34,6 +37,10 @@ def wrap_attribute(name, value, qualname, managed=False):
     if isinstance(value, type):
         return _guard.wrap_class(value)
     if name in _UNGUARDED:
+        return value
+    if (type(value).__module__ or "").startswith(_FLAG_MODULES):
+        # tf.app.flags.FLAGS: a callable object whose attributes are the flags (reading
+        # one before parsing parses sys.argv, so it is passed through untouched)
         return value
     if callable(value) and (
             isinstance(value, (types.FunctionType, types.BuiltinFunctionType))

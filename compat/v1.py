@@ -10,17 +10,20 @@ process to graph mode. ``Session`` and ``InteractiveSession`` are the shim's
 inside the graphs it manages instead.
 """
 
-import logging
-import sys
+# Module-level names are what `tf.<name>` resolves to first, so every import here is
+# private: `tf.logging` must be TensorFlow's (tf.logging.set_verbosity), not the stdlib's.
+import logging as _logging
+import sys as _sys
 
 import tensorflow as _tf
 
 from compat import _guard, _imports, _legacy, _managed
 from compat import checkpoint as _checkpoint
-from compat._namespace import Lazy, Namespace
+from compat._namespace import Lazy as _Lazy
+from compat._namespace import Namespace as _Namespace
 from compat.session import InteractiveSession, Session
 
-_log = logging.getLogger("compat")
+_log = _logging.getLogger("compat")
 _warned = set()
 
 
@@ -51,22 +54,23 @@ _guard.install_operator_guards()
 
 # Removed or broken by Keras 3 in TF 2.21: TF1 implementations from tf-keras (loaded on
 # first use, without switching tf.keras), and the covered parts of tf.contrib.
-_overrides["layers"] = Lazy(_legacy.layers)
-_overrides["keras"] = Lazy(_legacy.keras)
-_overrides["contrib"] = Lazy(_legacy.contrib)
-_overrides["nn"] = Namespace(_tf.compat.v1.nn, "compat.v1.nn", {"rnn_cell": Lazy(_legacy.rnn_cell)})
+_overrides["layers"] = _Lazy(_legacy.layers)
+_overrides["keras"] = _Lazy(_legacy.keras)
+_overrides["contrib"] = _Lazy(_legacy.contrib)
+_overrides["nn"] = _Namespace(_tf.compat.v1.nn, "compat.v1.nn",
+                              {"rnn_cell": _Lazy(_legacy.rnn_cell)})
 # Saver: TF1's shape check, clear corruption errors, crash-safe re-saves. Managed
 # sessions (MonitoredTrainingSession, Supervisor, ...) open the shim's sessions.
 _MANAGED = ("MonitoredTrainingSession", "MonitoredSession", "SingularMonitoredSession",
             "SessionManager", "Supervisor", "ChiefSessionCreator", "WorkerSessionCreator")
 _train_overrides = {"Saver": _guard.wrap_class(_checkpoint.Saver)}
 _train_overrides.update(
-    (name, Lazy(lambda name=name: _managed.managed(getattr(_tf.compat.v1.train, name))))
+    (name, _Lazy(lambda name=name: _managed.managed(getattr(_tf.compat.v1.train, name))))
     for name in _MANAGED)
-_overrides["train"] = Namespace(_tf.compat.v1.train, "compat.v1.train", _train_overrides)
-_overrides["compat"] = Namespace(_tf.compat, "compat.v1.compat",
-                                 {"v1": sys.modules[__name__], "v2": _tf.compat.v2})
-_namespace = Namespace(_tf.compat.v1, "compat.v1", _overrides)
+_overrides["train"] = _Namespace(_tf.compat.v1.train, "compat.v1.train", _train_overrides)
+_overrides["compat"] = _Namespace(_tf.compat, "compat.v1.compat",
+                                 {"v1": _sys.modules[__name__], "v2": _tf.compat.v2})
+_namespace = _Namespace(_tf.compat.v1, "compat.v1", _overrides)
 
 # `import compat.v1.contrib.slim as slim`, `from compat.v1.contrib.slim.nets import ...`:
 # nested namespaces import as modules (TF1 code imported tensorflow.contrib.* that way).

@@ -24,6 +24,29 @@ def test_namespaces_required_by_tf1_programs_exist():
         assert getattr(tf, ns) is not None
 
 
+def test_module_names_of_the_shim_do_not_shadow_tensorflow_names():
+    """compat.v1's own module-level names come first in `tf.<name>`: only the Session
+    classes may be public (`tf.logging` was the stdlib's logging module)."""
+    import compat.v1 as module
+
+    assert sorted(n for n in vars(module) if n.isidentifier() and not n.startswith("_")) == [
+        "InteractiveSession", "Session"]
+    tf.logging.set_verbosity(tf.logging.INFO)
+    assert tf.logging.INFO == 20 and callable(tf.logging.info)
+    assert tf.sysconfig.get_include()
+
+
+def test_tf1_script_flags():
+    """`FLAGS = tf.app.flags.FLAGS` is the flag values object (it was wrapped into a
+    function, so `FLAGS.name` raised AttributeError)."""
+    tf.app.flags.DEFINE_integer("compat_test_steps", 3, "steps")
+    FLAGS = tf.app.flags.FLAGS
+    FLAGS(["script.py", "--compat_test_steps=7"])
+    assert FLAGS.compat_test_steps == 7 and tf.flags.FLAGS.compat_test_steps == 7
+    FLAGS.compat_test_steps = 9
+    assert tf.app.flags.FLAGS["compat_test_steps"].value == 9
+
+
 def test_session_entry_points_are_the_shims():
     import compat
     assert tf.Session is compat.Session
