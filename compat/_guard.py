@@ -207,6 +207,10 @@ class GuardedObject(_EnterMixin, wrapt.ObjectProxy):
                 value = getattr(wrapped, name)
         else:
             value = getattr(wrapped, name)
+        if isinstance(value, types.MethodType):
+            # still a bound method: unittest's loader, inspect and others tell methods
+            # from plain functions (`python my_test.py FooTest.testBar`)
+            return types.MethodType(guard_callable(value.__func__), value.__self__)
         if callable(value) and not isinstance(value, type):
             return guard_callable(value)
         return wrap_value(value)

@@ -19,7 +19,8 @@ Entry = collections.namedtuple("Entry", ["symbol", "graph", "eager", "notes"])
 
 _E = Entry
 ENTRIES = (
-    _E("Session", "shim", "shim", "TF1 fetch/feed/lifecycle/error semantics on both runtimes; "
+    _E("Session", "shim", "shim", "TF1 fetch/feed/lifecycle/error semantics on both runtimes "
+       "(a kernel error has the graph's op, node_def and the Session's message); "
        "the eager backend copies a fed array that reaches state (a v1 Session may share "
        "an aligned array's memory, e.g. with a variable assigned from the feed)"),
     _E("InteractiveSession", "shim", "shim",
@@ -188,6 +189,12 @@ ENTRIES = (
        "TF1's: graph variables (`set(tf.global_variables())`) and tensors of TF1 loop / cond "
        "bodies hash by identity and `==` is identity (TF 2.21 raises 'unhashable' for "
        "them); `v.eval()` uses the default session. TF2 objects keep TF2's rules"),
+    _E("test.TestCase / test.compute_gradient_error / test.compute_gradient / test.main",
+       "shim", "shim",
+       "TF1 unit tests: TensorFlow's TestCase whose session() / cached_session() / "
+       "test_session() (and evaluate, Tensor.eval in them) open compat sessions on the test "
+       "module's backend, configured as TF's test sessions (no constant folding); each test "
+       "method builds in a fresh TF1 default graph; failed runs are logged as TF does"),
     _E("disable_v2_behavior / disable_eager_execution / enable_eager_execution / "
        "disable_resource_variables / disable_v2_tensorshape", "no-op", "no-op",
        "the shim never changes process-wide TensorFlow state (TF1 graphs already get TF1 "

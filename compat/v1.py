@@ -19,6 +19,7 @@ import tensorflow as _tf
 
 from compat import _guard, _imports, _legacy, _managed
 from compat import checkpoint as _checkpoint
+from compat import testcase as _testcase
 from compat._namespace import Lazy as _Lazy
 from compat._namespace import Namespace as _Namespace
 from compat.session import InteractiveSession, Session
@@ -68,6 +69,8 @@ _train_overrides.update(
     (name, _Lazy(lambda name=name: _managed.managed(getattr(_tf.compat.v1.train, name))))
     for name in _MANAGED)
 _overrides["train"] = _Namespace(_tf.compat.v1.train, "compat.v1.train", _train_overrides)
+_overrides["test"] = _Namespace(_tf.compat.v1.test, "compat.v1.test",
+                               {"TestCase": _guard.wrap_class(_testcase.TestCase)})
 _overrides["compat"] = _Namespace(_tf.compat, "compat.v1.compat",
                                  {"v1": _sys.modules[__name__], "v2": _tf.compat.v2})
 _namespace = _Namespace(_tf.compat.v1, "compat.v1", _overrides)

@@ -132,6 +132,63 @@ def test_failed_run_leaves_variables_unchanged(graph, backend):
     np.testing.assert_array_equal(sess.run(v), [0.0, 2.0])
 
 
+def _failing_runs():
+    """(fetch, feed, name of the failing op) for kernel errors on the feed paths."""
+    x = tf.placeholder(tf.float32, [None], name="x")
+    idx = tf.placeholder(tf.int32, [], name="idx")
+    text = tf.placeholder(tf.string, [], name="text")
+    yield tf.gather(x, idx, name="pick"), {x: [1.0], idx: 5}, "pick"
+    yield tf.string_to_number(text, name="to_num"), {text: b"abc"}, "to_num"
+    yield tf.check_numerics(tf.log(x), "bad log", name="chk"), {x: [-1.0]}, "chk"
+    it = tf.data.make_one_shot_iterator(tf.data.Dataset.range(1))
+    nxt = it.get_next(name="next")
+    yield nxt, {}, None  # the first run succeeds
+    yield nxt, {}, "next"
+
+
+def test_kernel_errors_name_the_graph_op(graph, backend):
+    """A kernel error carries the graph's failing op and node_def, and its message names
+    the node and where it was defined, as a v1 Session's does (the eager backend's
+    function is an implementation detail: no scope prefix, no function name)."""
+    sess = compat.Session(backend=backend)
+    errors = []
+    for fetch, feed, name in list(_failing_runs()):
+        if name is None:
+            sess.run(fetch, feed)
+            continue
+        with pytest.raises(tf.errors.OpError) as info:
+            sess.run(fetch, feed)
+        e = info.value
+        errors.append(type(e))
+        assert e.op is graph.get_operation_by_name(name)
+        assert e.node_def.name == name
+        assert f"{{{{node {name}}}}}" in e.message or f"[[{name}]]" in e.message
+        assert f"Detected at node '{name}' defined at" in e.message
+        assert __file__.rsplit("/", 1)[-1] in e.message
+        assert "s/" + name not in e.message and "__inference" not in e.message
+    assert errors == [tf.errors.InvalidArgumentError] * 3 + [tf.errors.OutOfRangeError]
+
+
+@pytest.mark.parity
+def test_kernel_error_messages_equal_the_session_s():
+    """Class, op and whole message of each kernel error: eager backend == raw v1 Session."""
+    seen = {}
+    for runtime in ("raw", "eager"):
+        graph = tf.Graph()
+        with graph.as_default():
+            runs = list(_failing_runs())
+        sess = (tf2.compat.v1.Session(graph=graph) if runtime == "raw"
+                else compat.Session(graph=graph, backend="eager"))
+        for i, (fetch, feed, name) in enumerate(runs):
+            try:
+                sess.run(fetch, feed)
+            except tf.errors.OpError as e:
+                seen.setdefault(i, []).append((type(e), e.op.name, e.message))
+    assert len(seen) == 4
+    for raw, eager in seen.values():
+        assert raw == eager
+
+
 def test_one_shot_iterator_is_shared_across_signatures(graph, backend):
     ds = tf.data.Dataset.from_tensor_slices(np.arange(10)).batch(2)
     nxt = tf.data.make_one_shot_iterator(ds).get_next()

@@ -397,3 +397,50 @@ def test_tf_keras_layers_program_matches_raw_tensorflow(keras_layers_reference, 
         np.testing.assert_equal(got[key], ref[key], err_msg=key)
     assert got["losses"][-1] < got["losses"][0]
     assert np.any(got["moving_mean"])  # the batch-norm updates ran
+
+
+def test_tf1_unit_tests_run_on_shim_sessions(backend, monkeypatch):
+    """A TF 1.x test module (tf.test.TestCase: test_session / session / cached_session,
+    Tensor.eval, self.evaluate, assertRaisesOpError, compute_gradient_error) passes on
+    each backend, every session it opens is the shim's on that backend (on eager the v1
+    Session is unusable for this test), and a failing assertion still fails."""
+    import unittest
+
+    from compat import testcase
+
+    opened = []
+    init = testcase._TestSession.__init__
+
+    def record(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        opened.append(self.backend)
+
+    monkeypatch.setattr(testcase._TestSession, "__init__", record)
+    sys.modules.pop("tests.tf1_programs.unit_tests", None)
+    module = importlib.import_module("tests.tf1_programs.unit_tests")
+    suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+    with compat.override_backend(backend):
+        result = unittest.TestResult()
+        suite.run(result)
+    problems = [f"{t.id()}: {trace}" for t, trace in result.errors + result.failures]
+    assert not problems, "\n".join(problems)
+    # TensorFlow's TestCase skips its own `test_session` helper when loaders collect it
+    assert {t.id().rsplit(".", 1)[1] for t, _ in result.skipped} == {"test_session"}
+    assert result.testsRun - len(result.skipped) == 12
+    assert opened and set(opened) == {backend}
+    # one test picked by name, as `python unit_tests.py SquareTest.testSquare` does
+    one = unittest.defaultTestLoader.loadTestsFromName("SquareTest.testSquare", module)
+    result = unittest.TestResult()
+    with compat.override_backend(backend):
+        one.run(result)
+    assert result.testsRun == 1 and result.wasSuccessful()
+
+    class Wrong(module.SquareTest):
+        def testWrong(self):
+            with self.cached_session():
+                self.assertAllEqual(module.tf.square([2, 3]).eval(), [4, 10])
+
+    result = unittest.TestResult()
+    with compat.override_backend(backend):
+        Wrong("testWrong").run(result)
+    assert len(result.failures) == 1 and "[4, 10]" in result.failures[0][1]

@@ -41,6 +41,7 @@ Known differences from a v1 Session (documented, tested):
 import collections
 import itertools
 import os
+import re
 import threading
 
 import numpy as np
@@ -49,7 +50,6 @@ from tensorflow.python.client import session as tf_session
 from tensorflow.python.eager import cancellation
 from tensorflow.python.eager import context
 from tensorflow.python.eager import execute
-from tensorflow.python.eager.polymorphic_function import atomic_function
 from tensorflow.core.framework import attr_value_pb2
 from tensorflow.core.framework import node_def_pb2
 from tensorflow.core.framework import types_pb2
@@ -59,6 +59,7 @@ from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow.python.grappler import cluster as grappler_cluster
 from tensorflow.python.grappler import tf_optimizer
 from tensorflow.python.framework import dtypes
+from tensorflow.python.framework import error_interpolation
 from tensorflow.python.framework import errors
 from tensorflow.python.framework import importer
 from tensorflow.python.framework import ops
@@ -454,8 +455,7 @@ class _Signature:
                 values = [_private_copy(v) for v in values]
             inputs = [ops.EagerTensor(v, device, e) for v, e in zip(values, enums)]
             inputs.extend(captures)
-            with atomic_function.InterpolateRuntimeError(atomic):
-                return execute.quick_execute(name, n_out, inputs, self._attrs, ctx)
+            return execute.quick_execute(name, n_out, inputs, self._attrs, ctx)
         function = self.function
         call_flat = getattr(function, "_call_flat", None)
         if call_flat is None:  # pragma: no cover - other TF versions
@@ -468,6 +468,35 @@ class _Signature:
             return call_flat(tensors, function.captured_inputs)
         finally:
             ctx.function_call_options = options
+
+
+# The function's nodes are the graph's, imported under the scope "s/" (see _compile);
+# the function runtime adds a header naming them, and its own name at the end.
+_RUNTIME_HEADER = re.compile(
+    r"\AGraph execution error:\n\n(?:Detected at node \S+ defined at \(most recent call "
+    r"last\):\n(?:<stack traces unavailable>\n)?)*")
+_FUNCTION_SUFFIX = re.compile(r"\s*\[Op:__inference_[^\]]*\]\s*\Z")
+_IMPORTED_NODE = re.compile(r"(\{\{node |\[\[node |\[\[|Node: ')s/")
+
+
+def _session_error(error, graph):
+    """`error` (raised by a compiled run) as a v1 Session raises it: the same class,
+    ``op`` and ``node_def`` of the graph's failing op, the message naming the graph's
+    nodes and where the op was defined."""
+    message = tf_compat.as_text(error.message)
+    message = _RUNTIME_HEADER.sub("", message)
+    message = _FUNCTION_SUFFIX.sub("", message)
+    message = _IMPORTED_NODE.sub(r"\1", message)
+    op = node_def = None
+    found = tf_session.BaseSession._NODEDEF_NAME_RE.search(message)
+    if found is not None:
+        try:
+            op = graph.get_operation_by_name(found.group(3))
+            node_def = op.node_def
+        except KeyError:
+            pass
+    message = error_interpolation.interpolate_graph(message, graph)
+    return type(error)(node_def, op, message)
 
 
 class _PartialRun:
@@ -1180,7 +1209,10 @@ class Runner:
     def _call(self, sig, values):
         if sig.must_be_initialized:
             self._check_initialized(sig)
-        outputs = sig.call(values)
+        try:
+            outputs = sig.call(values)
+        except errors.OpError as e:
+            raise _session_error(e, self.graph) from None
         if sig.assigned:
             self._known_initialized.update(sig.assigned)
         return [o.numpy() for o in outputs[:sig.n_fetch]] if sig.n_fetch else []

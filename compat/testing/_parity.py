@@ -38,6 +38,22 @@ _V1 = tf.compat.v1
 _UNFETCHABLE = (dtypes.resource, dtypes.variant)
 
 
+def _headline(message):
+    """The kernel's own words in a Session error's message: TF's header ("Graph
+    execution error", where the failing op was defined, its name) left out."""
+    lines = (message or "").splitlines()
+    if lines and lines[0].startswith("Graph execution error"):
+        lines = lines[1:]
+        node = next((i for i, line in enumerate(lines) if line.startswith("Node: ")), None)
+        if node is not None:
+            lines = lines[node + 1:]
+    for line in lines:
+        text = line.strip()
+        if text and not text.startswith(("Detected at node", "File ", "<stack traces")):
+            return text
+    return ""
+
+
 @dataclasses.dataclass(frozen=True)
 class Tolerance:
     """``|a - b| <= atol + rtol * |b|`` elementwise (NaN equals NaN); ``EXACT``
@@ -424,13 +440,12 @@ class _Check:
         if len(failures) == len(self.sessions) and len(set(kinds.values())) == 1:
             first = next(iter(failures.values()))
             self.report.errors.append((step, label, kinds[self.backends[0]],
-                                       first.message.splitlines()[0] if first.message else ""))
+                                       _headline(first.message)))
             return None
         lines = [f"Backends disagree at step {step} ({label}) on whether the run fails:"]
         for b in self.backends:
             if b in failures:
-                msg = (failures[b].message or "").splitlines()
-                lines.append(f"  {b}: raised {kinds[b]}: {msg[0] if msg else ''}")
+                lines.append(f"  {b}: raised {kinds[b]}: {_headline(failures[b].message)}")
             else:
                 lines.append(f"  {b}: succeeded")
         raise BackendDivergence("\n".join(lines), step=step, name=None,

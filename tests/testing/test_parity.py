@@ -111,6 +111,7 @@ def test_errors_raised_by_every_backend_count_as_agreement():
 
     report = assert_backends_agree(build, {"x": np.array([1.0, np.nan], np.float32)})
     assert report.errors and report.errors[0][2] == "InvalidArgumentError"
+    assert report.errors[0][3] == "bad input : Tensor had NaN values"
 
 
 def test_an_error_on_one_backend_only_is_a_divergence(monkeypatch):
