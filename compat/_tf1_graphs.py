@@ -18,6 +18,10 @@ process. The shim keeps the process as it is and gives TF1 shapes only
 * to callers outside TensorFlow, Keras, tf-slim and compat itself, whose own code
   keeps TF2 shapes (what it is written for today).
 
+Variables TF1 code creates with ``validate_shape=False`` have an unknown shape, as in
+TF 1.x, so an unvalidated ``tf.assign`` can change it (TF 2.x keeps the initial value's
+shape).
+
 Everything else about the shape is TensorShape's: it *is* a ``tf.TensorShape``
 (a subclass), compares, converts and serializes as one.
 """
@@ -27,11 +31,13 @@ import sys
 import threading
 import weakref
 
+from tensorflow.python.eager import context
 from tensorflow.python.framework import ops
 from tensorflow.python.framework import tensor as tensor_lib
 from tensorflow.python.framework import tensor_shape
 from tensorflow.python.ops import ref_variable
 from tensorflow.python.ops import resource_variable_ops
+from tensorflow.python.ops import variable_v1
 from tensorflow.python.ops import variables
 
 __all__ = ["TF1TensorShape", "install", "is_tf1_graph", "mark_tf1_graph"]
@@ -182,6 +188,25 @@ _installed = False
 _lock = threading.Lock()
 
 
+def _unvalidated_shapes(creator):
+    """TF1's ``validate_shape=False``: the variable's shape is unknown (TF 1.x's ref and
+    resource variables alike), so ``tf.assign(v, x, validate_shape=False)`` may give it a
+    new shape. TF 2.x keeps the initial value's shape and rejects such an assign while
+    building. Only for variables TF1 code creates in its graphs (``tf.Variable`` and
+    ``tf.get_variable`` both come here) without an explicit ``shape``."""
+    @functools.wraps(creator)
+    def tf1_creator(next_creator=None, **kwargs):
+        if (kwargs.get("validate_shape") is False and kwargs.get("shape") is None
+                and kwargs.get("variable_def") is None
+                and not context.executing_eagerly()
+                and is_tf1_graph(ops.get_default_graph())):
+            kwargs["shape"] = tensor_shape.unknown_shape()
+        return creator(next_creator, **kwargs)
+
+    tf1_creator.__compat_tf1__ = True
+    return tf1_creator
+
+
 def install():
     """Installs TF1 shapes and hashing for TF1 graphs (idempotent). Eager tensors and
     variables, and tensors of unmarked graphs, are not affected."""
@@ -200,4 +225,7 @@ def install():
             if "__hash__" in cls.__dict__ or cls is variables.Variable:
                 _patch_hash(cls, _variable_graph, graph_tensors_only=False)
         assert tensor_lib.Tensor.shape  # the base property stays as it is
+        if not getattr(variable_v1.default_variable_creator, "__compat_tf1__", False):
+            variable_v1.default_variable_creator = _unvalidated_shapes(
+                variable_v1.default_variable_creator)
         _installed = True

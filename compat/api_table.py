@@ -30,7 +30,9 @@ ENTRIES = (
     _E("placeholder / placeholder_with_default / sparse_placeholder", "native", "rewritten",
        "fed tensors become function arguments; unfed placeholders raise InvalidArgumentError"),
     _E("Variable / get_variable / variable_scope / get_local_variable", "native", "rewritten",
-       "eager backend: one eager tf.Variable per graph variable per session"),
+       "eager backend: one eager tf.Variable per graph variable per session; "
+       "validate_shape=False gives TF1's unknown shape (an unvalidated assign may "
+       "reshape it)"),
     _E("Variable.assign / Variable.assign_add / Variable.assign_sub / Variable.scatter_add / "
        "Variable.count_up_to / Variable.initialized_value", "shim", "shim",
        "called at a script's top level they build in the variable's graph, as in TF1; "

@@ -126,3 +126,37 @@ def test_variable_eval_and_load_with_a_default_session(backend):
         assert v.eval(session=sess) == 4.0
     finally:
         sess.close()
+
+
+def test_unvalidated_variables_take_new_shapes(backend, tmp_path):
+    """TF1's ``validate_shape=False``: the variable's shape is unknown and an
+    unvalidated assign gives it a new one (TF 2.21 keeps the initial shape and rejects
+    the assign while building); the new shape is saved and restored."""
+    import compat
+
+    v = tf.Variable(tf.zeros([2]), validate_shape=False, name="v")
+    w = tf.get_variable("w", initializer=tf.ones([2, 2]), validate_shape=False)
+    fixed = tf.Variable(tf.zeros([2]), name="fixed")
+    assert v.shape.ndims is None and w.get_shape().ndims is None
+    assert fixed.shape.as_list() == [2]
+    grow_v = tf.assign(v, tf.zeros([3]) + 1.0, validate_shape=False)
+    grow_w = tf.assign(w, tf.concat([w, w * 2.0], 0), validate_shape=False)
+    total = tf.reduce_sum(v) + tf.reduce_sum(w)
+    with pytest.raises(ValueError, match="Shape mismatch"):
+        tf.assign(fixed, tf.zeros([3]))  # validated variables keep TF1's check
+    saver = tf.train.Saver()
+    with compat.Session(backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(total) == 4.0
+        np.testing.assert_array_equal(sess.run(grow_v), [1.0, 1.0, 1.0])
+        assert sess.run(grow_w).shape == (4, 2)
+        assert sess.run(total) == 3.0 + 12.0
+        path = saver.save(sess, str(tmp_path / "model"))
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(tf.shape(w)).tolist() == [2, 2]
+        saver.restore(sess, path)
+        assert sess.run(tf.shape(w)).tolist() == [4, 2] and sess.run(total) == 15.0
+    # TF2 code keeps TF2's rule: the initial value's shape
+    assert tf2.Variable(tf2.zeros([2]), validate_shape=False).shape.as_list() == [2]
+    with tf2.Graph().as_default():
+        assert tf2.compat.v1.Variable(tf2.zeros([2]), validate_shape=False).shape == [2]
