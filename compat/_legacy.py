@@ -293,3 +293,10 @@ def contrib():
     # tf-slim is imported (and TF's moved names restored) on first use of tf.contrib.slim
     # or of a name only tf-slim has
     return contrib_lib.ContribModule("contrib", wrapped, lazy={"slim": slim})
+
+
+def estimator():
+    """``tf.estimator``: compat's Estimator (TensorFlow 2.16 removed TF's)."""
+    from compat import estimator as estimator_lib
+
+    return estimator_lib.namespace()

@@ -58,6 +58,7 @@ _guard.install_operator_guards()
 _overrides["layers"] = _Lazy(_legacy.layers)
 _overrides["keras"] = _Lazy(_legacy.keras)
 _overrides["contrib"] = _Lazy(_legacy.contrib)
+_overrides["estimator"] = _Lazy(_legacy.estimator)
 _overrides["nn"] = _Namespace(_tf.compat.v1.nn, "compat.v1.nn",
                               {"rnn_cell": _Lazy(_legacy.rnn_cell)})
 # Saver: TF1's shape check, clear corruption errors, crash-safe re-saves. Managed
