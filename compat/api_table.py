@@ -191,6 +191,21 @@ ENTRIES = (
        "TF1's: graph variables (`set(tf.global_variables())`) and tensors of TF1 loop / cond "
        "bodies hash by identity and `==` is identity (TF 2.21 raises 'unhashable' for "
        "them); `v.eval()` uses the default session. TF2 objects keep TF2's rules"),
+    _E("estimator.Estimator / estimator.EstimatorSpec / estimator.RunConfig / "
+       "estimator.ModeKeys / estimator.train_and_evaluate / estimator.TrainSpec / "
+       "estimator.EvalSpec / estimator.FinalExporter / estimator.LatestExporter / "
+       "estimator.WarmStartSettings / estimator.export.ServingInputReceiver / "
+       "estimator.export.build_raw_serving_input_receiver_fn / "
+       "estimator.export.build_parsing_serving_input_receiver_fn / "
+       "estimator.export.PredictOutput / estimator.inputs.numpy_input_fn",
+       "shim", "shim",
+       "TF 2.16 removed tf.estimator: compat's own Estimator after TF 1.15's (model_fn / "
+       "input_fn calling conventions, checkpoints and resume in model_dir, steps / "
+       "max_steps, hooks and saving listeners, eval metrics written to model_dir/eval, "
+       "SavedModel export that TF2 loads, local train_and_evaluate) on shim sessions; "
+       "numpy_input_fn is tf.data-based (shuffled order differs from TF 1.x's queues). "
+       "Canned estimators, distribution strategies, multi-worker TF_CONFIG and TPU raise "
+       "errors naming the way out"),
     _E("test.TestCase / test.compute_gradient_error / test.compute_gradient / test.main",
        "shim", "shim",
        "TF1 unit tests: TensorFlow's TestCase whose session() / cached_session() / "

@@ -1019,14 +1019,16 @@ _CANNED = ("BaselineClassifier", "BaselineEstimator", "BaselineRegressor",
            "LinearEstimator", "LinearRegressor", "BinaryClassHead", "MultiClassHead",
            "MultiLabelHead", "RegressionHead", "PoissonRegressionHead", "LogisticRegressionHead",
            "MultiHead", "add_metrics", "classifier_parse_example_spec",
-           "regressor_parse_example_spec", "BestExporter", "VocabInfo")
+           "regressor_parse_example_spec")
 
 
 def removed(name):
     """The error for a tf.estimator name compat does not cover."""
     from compat.contrib import RemovedAPIError
 
-    what = _NOT_COVERED.get(name, f"tf.estimator.{name}")
+    what = _NOT_COVERED.get(name) or (
+        f"{name}, one of the canned estimators and heads," if name in _CANNED
+        else f"tf.estimator.{name}")
     return RemovedAPIError(
         f"tf.estimator.{name}: {what} is not covered by compat (TensorFlow 2.16 removed "
         "tf.estimator; compat provides Estimator with model_fn, RunConfig, EstimatorSpec, "
@@ -1056,7 +1058,7 @@ def namespace():
         RunConfig=RunConfig, TrainSpec=TrainSpec, EvalSpec=EvalSpec,
         train_and_evaluate=train_and_evaluate, WarmStartSettings=WarmStartSettings,
         Exporter=Exporter, FinalExporter=FinalExporter, LatestExporter=LatestExporter,
-        export=export, inputs=inputs)
+        VocabInfo=_v1.train.VocabInfo, export=export, inputs=inputs)
     for key, value in members.items():
         setattr(module, key, value)
 

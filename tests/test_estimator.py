@@ -1,0 +1,216 @@
+"""tf.estimator for TF1 code (compat's Estimator, after TF 1.15's), on both backends:
+the numbers are those of the same TF1 graph trained by hand on a raw v1 Session."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf2
+
+import compat
+import compat.v1 as tf
+from compat.contrib import RemovedAPIError
+
+X = np.random.RandomState(0).rand(40, 3).astype(np.float32)
+Y = X @ np.array([[1.0], [-2.0], [3.0]], np.float32) + 0.5
+SEED = 7
+
+
+def input_fn(params):
+    return tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).repeat(params["epochs"]).batch(8)
+
+
+def model_fn(features, labels, mode, params):
+    hidden = tf.layers.dense(features["x"], 4, activation=tf.nn.tanh, name="hidden")
+    pred = tf.layers.dense(hidden, 1, name="out")
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        return tf.estimator.EstimatorSpec(mode, predictions={"y": pred, "hidden": hidden})
+    loss = tf.losses.mean_squared_error(labels, pred)
+    train = tf.train.AdamOptimizer(params["lr"]).minimize(
+        loss, tf.train.get_global_step())
+    return tf.estimator.EstimatorSpec(
+        mode, loss=loss, train_op=train,
+        eval_metric_ops={"mae": tf.metrics.mean_absolute_error(labels, pred)})
+
+
+PARAMS = {"epochs": 2, "lr": 0.05}
+
+
+@pytest.fixture
+def backend(backend):
+    """Each backend test runs its Estimator's sessions on that backend."""
+    with compat.use_backend(backend):
+        yield backend
+
+
+def _estimator(model_dir, **config):
+    config.setdefault("tf_random_seed", SEED)
+    config.setdefault("log_step_count_steps", None)
+    return tf.estimator.Estimator(model_fn, model_dir=str(model_dir), params=PARAMS,
+                                  config=tf.estimator.RunConfig(**config))
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """The same graph built in the Estimator's order (seed, global step, input, model)
+    and trained by hand on TensorFlow's v1 Session: variables after 4 + 3 steps, and
+    the predictions of the result."""
+    graph = tf2.Graph()
+    with graph.as_default():
+        tf2.compat.v1.set_random_seed(SEED)
+        tf2.compat.v1.train.get_or_create_global_step()
+        iterator = tf2.compat.v1.data.make_initializable_iterator(input_fn(PARAMS))
+        features, labels = iterator.get_next()
+        spec = model_fn(features, labels, tf.estimator.ModeKeys.TRAIN, PARAMS)
+        variables = tf2.compat.v1.trainable_variables()
+        init = tf2.compat.v1.global_variables_initializer()
+    with tf2.compat.v1.Session(graph=graph) as sess:
+        sess.run(init)
+        for steps in (4, 3):  # two train() calls: each starts its input anew
+            sess.run(iterator.initializer)
+            for _ in range(steps):
+                sess.run(spec.train_op)
+        trained = {v.op.name: sess.run(v) for v in variables}
+    pred = np.tanh(X @ trained["hidden/kernel"] + trained["hidden/bias"]) @ \
+        trained["out/kernel"] + trained["out/bias"]
+    return trained, pred
+
+
+def test_train_evaluate_predict_export(backend, tmp_path, reference):
+    trained, pred = reference
+    est = _estimator(tmp_path / "model", save_checkpoints_steps=3)
+    assert est.train(input_fn, steps=4) is est
+    assert est.get_variable_value("global_step") == 4
+    est.train(input_fn, max_steps=7)  # resumes from the checkpoint at step 4
+    assert est.get_variable_value("global_step") == 7
+    for name, value in trained.items():
+        np.testing.assert_array_equal(est.get_variable_value(name), value, err_msg=name)
+    est.train(input_fn, max_steps=7)  # already there: nothing runs, nothing is saved
+    assert est.latest_checkpoint().endswith("model.ckpt-7")
+
+    result = est.evaluate(lambda: tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(8),
+                          name="all")
+    assert set(result) == {"mae", "loss", "global_step"} and result["global_step"] == 7
+    np.testing.assert_allclose(result["mae"], np.abs(pred - Y).mean(), rtol=1e-5)
+    np.testing.assert_allclose(result["loss"], ((pred - Y) ** 2).mean(), rtol=1e-5)
+    tags = set()
+    eval_dir = tmp_path / "model" / "eval_all"
+    for name in os.listdir(eval_dir):
+        for event in tf.train.summary_iterator(str(eval_dir / name)):
+            tags |= {v.tag for v in event.summary.value}
+    assert tags == {"mae", "loss"}
+
+    predict_input = lambda: tf.data.Dataset.from_tensor_slices({"x": X[:5]}).batch(2)  # noqa: E731
+    examples = list(est.predict(predict_input))
+    assert len(examples) == 5 and set(examples[0]) == {"y", "hidden"}
+    np.testing.assert_allclose(np.stack([e["y"] for e in examples]), pred[:5], rtol=1e-5)
+    batches = list(est.predict(predict_input, predict_keys=["y"],
+                               yield_single_examples=False))
+    assert [b["y"].shape for b in batches] == [(2, 1), (2, 1), (1, 1)]
+
+    receiver = tf.estimator.export.build_raw_serving_input_receiver_fn(
+        {"x": tf.placeholder(tf.float32, [None, 3])})
+    path = est.export_saved_model(str(tmp_path / "export"), receiver)
+    assert isinstance(path, bytes) and os.listdir(tmp_path / "export") == [
+        os.path.basename(path.decode())]
+    served = tf2.saved_model.load(path.decode()).signatures["serving_default"]
+    np.testing.assert_allclose(served(x=tf2.constant(X[:5]))["y"].numpy(), pred[:5],
+                               rtol=1e-5)
+
+
+def test_train_and_evaluate_with_exporters(backend, tmp_path):
+    est = _estimator(tmp_path / "model", save_checkpoints_steps=4)
+    receiver = tf.estimator.export.build_parsing_serving_input_receiver_fn(
+        {"x": tf.FixedLenFeature([3], tf.float32)})
+    eval_spec = tf.estimator.EvalSpec(
+        lambda: tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(8), steps=2,
+        throttle_secs=0, exporters=[tf.estimator.FinalExporter("final", receiver),
+                                    tf.estimator.LatestExporter("latest", receiver,
+                                                                exports_to_keep=2)])
+    result, exports = tf.estimator.train_and_evaluate(
+        est, tf.estimator.TrainSpec(input_fn, max_steps=9), eval_spec)
+    assert result["global_step"] == 9 and np.isfinite(result["loss"])
+    assert len(exports) == 2 and all(isinstance(p, bytes) for p in exports)
+    assert len(os.listdir(tmp_path / "model" / "export" / "final")) == 1
+    assert len(os.listdir(tmp_path / "model" / "export" / "latest")) == 2  # 3 evals, 2 kept
+    example = tf.train.Example(features=tf.train.Features(feature={
+        "x": tf.train.Feature(float_list=tf.train.FloatList(value=X[0].tolist()))}))
+    served = tf2.saved_model.load(exports[0].decode()).signatures["serving_default"]
+    assert served(examples=tf2.constant([example.SerializeToString()]))["y"].shape == (1, 1)
+
+
+def test_numpy_input_fn(backend, tmp_path):
+    with pytest.raises(ValueError, match="shuffle must be provided"):
+        tf.estimator.inputs.numpy_input_fn({"x": X}, Y)
+    with pytest.raises(ValueError, match="mismatched"):
+        tf.estimator.inputs.numpy_input_fn({"x": X}, Y[:3], shuffle=False)
+    fn = tf.estimator.inputs.numpy_input_fn({"x": X}, Y, batch_size=16, num_epochs=1,
+                                            shuffle=False)
+    est = _estimator(tmp_path / "model")
+    est.train(fn)
+    assert est.get_variable_value("global_step") == 3  # 40 rows, batches of 16
+    predict = tf.estimator.inputs.numpy_input_fn({"x": X[:3]}, batch_size=2, shuffle=False)
+    assert len(list(est.predict(predict))) == 3
+
+
+def test_bad_calls_name_the_problem_and_change_nothing(backend, tmp_path):
+    est = _estimator(tmp_path / "model")
+    with pytest.raises(ValueError, match="both steps and max_steps"):
+        est.train(input_fn, steps=1, max_steps=1)
+    with pytest.raises(ValueError, match="steps > 0"):
+        est.train(input_fn, steps=0)
+    with pytest.raises(ValueError, match="Couldn't find trained model"):
+        est.export_saved_model(str(tmp_path / "export"), lambda: None)
+    with pytest.raises(ValueError, match="Could not find trained model"):
+        est.get_variable_value("global_step")
+    assert not (tmp_path / "export").exists()
+    with pytest.raises(ValueError, match="must include features"):
+        tf.estimator.Estimator(lambda inputs, mode: None)
+    with pytest.raises(ValueError, match="does not include params"):
+        tf.estimator.Estimator(lambda features, labels, mode: None, params={"a": 1})
+    with pytest.raises(ValueError, match="save_checkpoints_steps and save_checkpoints_secs"):
+        tf.estimator.RunConfig(save_checkpoints_steps=1, save_checkpoints_secs=1)
+    with pytest.raises(ValueError, match="distribution strategies"):
+        tf.estimator.RunConfig(train_distribute=object())
+
+    def no_train_op(features, labels, mode):
+        loss = tf.reduce_mean(tf.layers.dense(features["x"], 1))
+        return tf.estimator.EstimatorSpec(mode, loss=loss)
+
+    with pytest.raises(ValueError, match="Missing train_op"):
+        tf.estimator.Estimator(no_train_op, model_dir=str(tmp_path / "m2")).train(
+            lambda: ({"x": tf.constant(X)}, tf.constant(Y)), steps=1)
+
+    est.train(input_fn, steps=2)
+    before = sorted(os.listdir(tmp_path / "model"))
+
+    def loss_metric(features, labels, mode, params):
+        spec = model_fn(features, labels, mode, params)
+        return spec._replace(eval_metric_ops={"loss": tf.metrics.mean(spec.loss)})
+
+    bad = tf.estimator.Estimator(loss_metric, model_dir=str(tmp_path / "model"),
+                                 params=PARAMS)
+    with pytest.raises(ValueError, match="Metric with name `loss` is not allowed"):
+        bad.evaluate(input_fn, steps=1)
+    with pytest.raises(ValueError, match="Expected to run at least one output"):
+        next(est.predict(lambda: {"x": tf.constant(X)}, predict_keys=["nope"]))
+    with pytest.raises(TypeError, match="ServingInputReceiver"):
+        est.export_saved_model(str(tmp_path / "export"), lambda: {"x": 1})
+    assert not (tmp_path / "export").exists()  # the failed export left nothing
+    assert sorted(os.listdir(tmp_path / "model")) == before
+    assert est.get_variable_value("global_step") == 2
+
+
+def test_uncovered_parts_name_the_way_out():
+    with pytest.raises(RemovedAPIError, match="canned estimators.*Keras"):
+        tf.estimator.DNNClassifier  # noqa: B018
+    with pytest.raises(RemovedAPIError, match="TPUEstimator"):
+        tf.estimator.tpu  # noqa: B018
+    assert tf.estimator.Estimator is compat.estimator.Estimator
+
+
+def test_multi_worker_tf_config_is_refused(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1", "b:2"]}, '
+                                    '"task": {"type": "worker", "index": 0}}')
+    with pytest.raises(ValueError, match="TF_CONFIG names a cluster"):
+        tf.estimator.RunConfig()
