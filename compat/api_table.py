@@ -206,6 +206,11 @@ ENTRIES = (
        "numpy_input_fn is tf.data-based (shuffled order differs from TF 1.x's queues). "
        "Canned estimators, distribution strategies, multi-worker TF_CONFIG and TPU raise "
        "errors naming the way out"),
+    _E("contrib.tpu.TPUEstimator / contrib.tpu.TPUEstimatorSpec / contrib.tpu.RunConfig / "
+       "contrib.tpu.TPUConfig / contrib.tpu.InputPipelineConfig", "shim", "shim",
+       "with use_tpu=False, as TF 1.x ran TPUEstimator code (BERT's run_classifier) on a "
+       "CPU: params['batch_size'] per mode, eval_metrics=(metric_fn, tensors), "
+       "scaffold_fn, host_call; use_tpu=True raises ValueError naming TPUStrategy"),
     _E("test.TestCase / test.compute_gradient_error / test.compute_gradient / test.main",
        "shim", "shim",
        "TF1 unit tests: TensorFlow's TestCase whose session() / cached_session() / "

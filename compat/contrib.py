@@ -545,6 +545,15 @@ def namespace(legacy_rnn_cell, legacy_layer):
         "make_tensor_proto": _tensor_util.make_tensor_proto,
         "make_ndarray": _tensor_util.MakeNdarray,
     })
-    return {"layers": layers, "lookup": lookup, "rnn": rnn, "framework": framework,
+    from compat import estimator
+
+    tpu = ContribModule("contrib.tpu", {
+        "TPUEstimator": estimator.TPUEstimator,
+        "TPUEstimatorSpec": estimator.TPUEstimatorSpec,
+        "RunConfig": estimator.TPURunConfig,
+        "TPUConfig": estimator.TPUConfig,
+        "InputPipelineConfig": estimator.InputPipelineConfig,
+    })
+    return {"tpu": tpu, "layers": layers, "lookup": lookup, "rnn": rnn, "framework": framework,
             "metrics": metrics, "losses": losses, "training": training, "opt": opt,
             "data": data, "stateless": stateless, "util": util, "crf": crf, "seq2seq": seq2seq}

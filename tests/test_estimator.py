@@ -214,3 +214,57 @@ def test_multi_worker_tf_config_is_refused(monkeypatch):
                                     '"task": {"type": "worker", "index": 0}}')
     with pytest.raises(ValueError, match="TF_CONFIG names a cluster"):
         tf.estimator.RunConfig()
+
+
+def test_tpu_estimator_on_cpu_as_bert_ran_it(backend, tmp_path, reference):
+    """BERT's run_classifier flow: tf.contrib.tpu.RunConfig / TPUConfig, TPUEstimator with
+    use_tpu=False and per-mode batch sizes in params['batch_size'], TPUEstimatorSpec with
+    eval_metrics=(metric_fn, tensors); trains to the same variables as Estimator."""
+    trained, pred = reference
+    seen_batch_sizes = []
+
+    def tpu_input_fn(params):
+        seen_batch_sizes.append(params["batch_size"])
+        assert params["use_tpu"] is False
+        data = tf.data.Dataset.from_tensor_slices(({"x": X}, Y))
+        return data.repeat(params["epochs"]).batch(params["batch_size"])
+
+    def tpu_model_fn(features, labels, mode, params):
+        spec = model_fn(features, labels, mode, params)
+        if mode == tf.estimator.ModeKeys.PREDICT:
+            return tf.contrib.tpu.TPUEstimatorSpec(mode, predictions=spec.predictions)
+        pred_t = tf.get_default_graph().get_tensor_by_name("out/BiasAdd:0")
+
+        def metric_fn(labels, predictions):
+            return {"mae": tf.metrics.mean_absolute_error(labels, predictions)}
+
+        return tf.contrib.tpu.TPUEstimatorSpec(
+            mode, loss=spec.loss, train_op=spec.train_op,
+            eval_metrics=(metric_fn, [labels, pred_t]), scaffold_fn=None)
+
+    config = tf.contrib.tpu.RunConfig(
+        model_dir=str(tmp_path / "model"), save_checkpoints_steps=4, tf_random_seed=SEED,
+        log_step_count_steps=None,
+        tpu_config=tf.contrib.tpu.TPUConfig(iterations_per_loop=4, num_shards=8,
+                                            per_host_input_for_training=tf.contrib.tpu.
+                                            InputPipelineConfig.PER_HOST_V2))
+    est = tf.contrib.tpu.TPUEstimator(use_tpu=False, model_fn=tpu_model_fn, config=config,
+                                      params=PARAMS, train_batch_size=8, eval_batch_size=8,
+                                      predict_batch_size=2)
+    est.train(tpu_input_fn, max_steps=4)
+    est.train(tpu_input_fn, max_steps=7)
+    for name, value in trained.items():
+        np.testing.assert_array_equal(est.get_variable_value(name), value, err_msg=name)
+    result = est.evaluate(lambda params: tf.data.Dataset.from_tensor_slices(
+        ({"x": X}, Y)).batch(params["batch_size"]))
+    np.testing.assert_allclose(result["mae"], np.abs(pred - Y).mean(), rtol=1e-5)
+    examples = list(est.predict(lambda params: tf.data.Dataset.from_tensor_slices(
+        {"x": X[:3]}).batch(params["batch_size"])))
+    np.testing.assert_allclose(np.stack([e["y"] for e in examples]), pred[:3], rtol=1e-5)
+    assert seen_batch_sizes == [8, 8]
+    with pytest.raises(ValueError, match="use_tpu=True"):
+        tf.contrib.tpu.TPUEstimator(model_fn=tpu_model_fn, config=config,
+                                    train_batch_size=8)
+    with pytest.raises(ValueError, match="batch_size is reserved|reserved"):
+        tf.contrib.tpu.TPUEstimator(model_fn=tpu_model_fn, use_tpu=False,
+                                    params={"batch_size": 3}, train_batch_size=8)
