@@ -299,16 +299,15 @@ def _check_model_fn(model_fn, params):
 def _call_input_fn(input_fn, mode, params, config):
     if not callable(input_fn):
         raise TypeError(f"input_fn must be callable, got {input_fn!r}.")
-    names, _ = _arg_names(input_fn)
-    kwargs = {}
-    if "mode" in names:
-        kwargs["mode"] = mode
-    if "params" in names:
-        kwargs["params"] = params
-    if "config" in names:
-        kwargs["config"] = config
     with ops.device("/cpu:0"):
-        return input_fn(**kwargs)
+        return input_fn(**_accepted(input_fn, mode=mode, params=params, config=config))
+
+
+def _accepted(fn, **candidates):
+    """The keyword arguments among `candidates` that `fn` declares (TF 1.x passed
+    ``mode``, ``params``, ``config``... only to functions taking them)."""
+    names, _ = _arg_names(fn)
+    return {key: value for key, value in candidates.items() if key in names}
 
 
 class _DatasetInitializerHook(_v1.train.SessionRunHook):
@@ -427,6 +426,21 @@ class Estimator:
             return os.fspath(checkpoint_path)
         return self.latest_checkpoint()
 
+    def _checkpoint_or_init(self, checkpoint_path, purpose):
+        checkpoint = self._checkpoint(checkpoint_path)
+        if checkpoint is None:
+            _log.info("Could not find trained model in model_dir: %s, running "
+                      "initialization to %s.", self._model_dir, purpose)
+        return checkpoint
+
+    def _monitored(self, spec, checkpoint, hooks):
+        """A MonitoredSession (the shim's) restoring `checkpoint`, or initializing."""
+        v1 = _shim()
+        creator = v1.train.ChiefSessionCreator(
+            scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint,
+            config=self._config.session_config)
+        return v1.train.MonitoredSession(session_creator=creator, hooks=hooks)
+
     def get_variable_names(self):
         """Names of the variables in the latest checkpoint."""
         return [name for name, _ in _v1.train.list_variables(self._need_checkpoint())]
@@ -450,18 +464,10 @@ class Estimator:
 
     # --- model_fn -----------------------------------------------------------------------
     def _call_model_fn(self, features, labels, mode, config=None):
-        names, _ = _arg_names(self._model_fn)
-        kwargs = {}
-        if "labels" in names:
-            kwargs["labels"] = labels
-        elif labels is not None:
+        kwargs = _accepted(self._model_fn, labels=labels, mode=mode, params=self.params,
+                           config=config or self.config)
+        if labels is not None and "labels" not in kwargs:
             raise ValueError("model_fn does not take labels, but input_fn returns labels.")
-        if "mode" in names:
-            kwargs["mode"] = mode
-        if "params" in names:
-            kwargs["params"] = self.params
-        if "config" in names:
-            kwargs["config"] = config or self.config
         spec = self._model_fn(features=features, **kwargs)
         if not isinstance(spec, EstimatorSpec):
             raise ValueError(f"model_fn should return an EstimatorSpec. Given: {spec!r}")
@@ -561,13 +567,9 @@ class Estimator:
         if steps is not None and steps <= 0:
             raise ValueError(f"Must specify steps > 0, given: {steps}")
         hooks = _check_hooks(hooks)
-        checkpoint = self._checkpoint(checkpoint_path)
-        if checkpoint is None:
-            _log.info("Could not find trained model in model_dir: %s, running "
-                      "initialization to evaluate.", self._model_dir)
+        checkpoint = self._checkpoint_or_init(checkpoint_path, "evaluate")
         graph = self._graph()
         spec, global_step, input_hooks = self._build(graph, input_fn, ModeKeys.EVAL)
-        v1 = _shim()
         with graph.as_default():
             if _LOSS_METRIC in spec.eval_metric_ops:
                 raise ValueError("Metric with name `loss` is not allowed, because "
@@ -583,10 +585,7 @@ class Estimator:
             if steps is not None:
                 all_hooks.append(_StopAfterSteps(steps))
             all_hooks.append(final)
-            creator = v1.train.ChiefSessionCreator(
-                scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint,
-                config=self._config.session_config)
-            with v1.train.MonitoredSession(session_creator=creator, hooks=all_hooks) as sess:
+            with self._monitored(spec, checkpoint, all_hooks) as sess:
                 while not sess.should_stop():
                     sess.run(update)
         results = final.final_ops_values
@@ -601,21 +600,13 @@ class Estimator:
                 yield_single_examples=True):
         """Yields predictions (per example, or per batch) until the input ends."""
         hooks = _check_hooks(hooks)
-        checkpoint = self._checkpoint(checkpoint_path)
-        if checkpoint is None:
-            _log.info("Could not find trained model in model_dir: %s, running "
-                      "initialization to predict.", self._model_dir)
+        checkpoint = self._checkpoint_or_init(checkpoint_path, "predict")
         graph = self._graph()
         spec, _, input_hooks = self._build(graph, input_fn, ModeKeys.PREDICT)
         predictions = _select(spec.predictions, predict_keys)
-        v1 = _shim()
         with graph.as_default():
-            creator = v1.train.ChiefSessionCreator(
-                scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint,
-                config=self._config.session_config)
-            with v1.train.MonitoredSession(
-                    session_creator=creator,
-                    hooks=input_hooks + list(spec.prediction_hooks) + list(hooks)) as sess:
+            with self._monitored(spec, checkpoint, input_hooks + list(
+                    spec.prediction_hooks) + list(hooks)) as sess:
                 while not sess.should_stop():
                     batch = sess.run(predictions)
                     if not yield_single_examples:
@@ -1206,17 +1197,8 @@ class TPUEstimator(Estimator):
                          config=config, params=params, warm_start_from=warm_start_from)
 
     def _as_estimator_model_fn(self, features, labels, mode, params, config):
-        names, _ = _arg_names(self._tpu_model_fn)
-        kwargs = {}
-        if "labels" in names:
-            kwargs["labels"] = labels
-        if "mode" in names:
-            kwargs["mode"] = mode
-        if "params" in names:
-            kwargs["params"] = params
-        if "config" in names:
-            kwargs["config"] = config
-        spec = self._tpu_model_fn(features=features, **kwargs)
+        spec = self._tpu_model_fn(features=features, **_accepted(
+            self._tpu_model_fn, labels=labels, mode=mode, params=params, config=config))
         if isinstance(spec, TPUEstimatorSpec):
             return spec.as_estimator_spec()
         return spec
