@@ -197,12 +197,14 @@ ENTRIES = (
        "estimator.WarmStartSettings / estimator.export.ServingInputReceiver / "
        "estimator.export.build_raw_serving_input_receiver_fn / "
        "estimator.export.build_parsing_serving_input_receiver_fn / "
-       "estimator.export.PredictOutput / estimator.inputs.numpy_input_fn",
+       "estimator.export.PredictOutput / estimator.inputs.numpy_input_fn / "
+       "estimator.experimental.stop_if_no_decrease_hook / estimator.SessionRunHook",
        "shim", "shim",
        "TF 2.16 removed tf.estimator: compat's own Estimator after TF 1.15's (model_fn / "
        "input_fn calling conventions, checkpoints and resume in model_dir, steps / "
        "max_steps, hooks and saving listeners, eval metrics written to model_dir/eval, "
-       "SavedModel export that TF2 loads, local train_and_evaluate) on shim sessions; "
+       "SavedModel export that TF2 loads, local train_and_evaluate, early-stopping hooks, "
+       "tf.train's hooks under their tf.estimator names) on shim sessions; "
        "numpy_input_fn is tf.data-based (shuffled order differs from TF 1.x's queues). "
        "Canned estimators, distribution strategies, multi-worker TF_CONFIG and TPU raise "
        "errors naming the way out"),

@@ -268,3 +268,28 @@ def test_tpu_estimator_on_cpu_as_bert_ran_it(backend, tmp_path, reference):
     with pytest.raises(ValueError, match="batch_size is reserved|reserved"):
         tf.contrib.tpu.TPUEstimator(model_fn=tpu_model_fn, use_tpu=False,
                                     params={"batch_size": 3}, train_batch_size=8)
+
+
+def test_early_stopping_hook_stops_train_and_evaluate(backend, tmp_path):
+    """tf.estimator.experimental.stop_if_no_decrease_hook: with a learning rate of 0 the
+    evaluation loss never decreases, so training stops long before max_steps."""
+    est = tf.estimator.Estimator(model_fn, model_dir=str(tmp_path / "model"),
+                                 params={"epochs": 100, "lr": 0.0},
+                                 config=tf.estimator.RunConfig(
+                                     tf_random_seed=SEED, save_checkpoints_steps=2,
+                                     log_step_count_steps=None))
+    stop = tf.estimator.experimental.stop_if_no_decrease_hook(
+        est, "loss", max_steps_without_decrease=4, run_every_secs=None, run_every_steps=1)
+    eval_input = lambda: tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(8)  # noqa: E731
+    result, _ = tf.estimator.train_and_evaluate(
+        est, tf.estimator.TrainSpec(input_fn, max_steps=100, hooks=[stop]),
+        tf.estimator.EvalSpec(eval_input, steps=None, throttle_secs=0))
+    from compat.estimator import read_eval_metrics
+
+    evaluated = read_eval_metrics(est.eval_dir())
+    assert list(evaluated)[:3] == [2, 4, 6]  # every evaluation's summaries are kept
+    assert evaluated[2]["loss"] == evaluated[6]["loss"] == result["loss"]
+    assert 6 <= result["global_step"] <= 8  # best at step 2, no decrease by step 6
+    with pytest.raises(ValueError, match="Only one of"):
+        tf.estimator.experimental.stop_if_higher_hook(est, "loss", 1.0, run_every_secs=1,
+                                                      run_every_steps=1)
