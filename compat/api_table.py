@@ -194,6 +194,7 @@ ENTRIES = (
     _E("estimator.Estimator / estimator.EstimatorSpec / estimator.RunConfig / "
        "estimator.ModeKeys / estimator.train_and_evaluate / estimator.TrainSpec / "
        "estimator.EvalSpec / estimator.FinalExporter / estimator.LatestExporter / "
+       "estimator.BestExporter / "
        "estimator.WarmStartSettings / estimator.export.ServingInputReceiver / "
        "estimator.export.build_raw_serving_input_receiver_fn / "
        "estimator.export.build_parsing_serving_input_receiver_fn / "

@@ -40,7 +40,7 @@ from tensorflow.python.saved_model.model_utils import export_utils as _export_ut
 from compat import _tf1_graphs
 
 __all__ = [
-    "Estimator", "EstimatorSpec", "EvalSpec", "Exporter", "FinalExporter",
+    "BestExporter", "Estimator", "EstimatorSpec", "EvalSpec", "Exporter", "FinalExporter",
     "InputPipelineConfig", "LatestExporter", "ModeKeys", "RunConfig", "TPUConfig",
     "TPUEstimator", "TPUEstimatorSpec", "TPURunConfig", "TrainSpec", "WarmStartSettings",
     "train_and_evaluate",
@@ -872,9 +872,18 @@ class FinalExporter(Exporter):
         del eval_result
         if not is_the_final_export:
             return None
-        return estimator.export_saved_model(
+        return self._export(estimator, export_path, checkpoint_path)
+
+    def _export(self, estimator, export_path, checkpoint_path, keep=None):
+        """Exports, then removes all but the newest `keep` exports in `export_path`."""
+        path = estimator.export_saved_model(
             export_path, self._receiver_fn, assets_extra=self._assets_extra,
             as_text=self._as_text, checkpoint_path=checkpoint_path)
+        if keep is not None:
+            exports = sorted(e for e in os.listdir(export_path) if e.isdigit())
+            for old in exports[:-keep]:
+                shutil.rmtree(os.path.join(export_path, old), ignore_errors=True)
+        return path
 
 
 class LatestExporter(FinalExporter):
@@ -891,14 +900,62 @@ class LatestExporter(FinalExporter):
     def export(self, estimator, export_path, checkpoint_path, eval_result,
                is_the_final_export):
         del eval_result, is_the_final_export
-        path = estimator.export_saved_model(
-            export_path, self._receiver_fn, assets_extra=self._assets_extra,
-            as_text=self._as_text, checkpoint_path=checkpoint_path)
-        if self._keep is not None:
-            exports = sorted(e for e in os.listdir(export_path) if e.isdigit())
-            for old in exports[:-self._keep]:
-                shutil.rmtree(os.path.join(export_path, old), ignore_errors=True)
-        return path
+        return self._export(estimator, export_path, checkpoint_path, self._keep)
+
+
+def _loss_smaller(best_eval_result, current_eval_result):
+    """BestExporter's default comparison: a smaller ``loss`` is better."""
+    for result in (best_eval_result, current_eval_result):
+        if not result or "loss" not in result:
+            raise ValueError("best_eval_result and current_eval_result cannot be empty "
+                             "and must contain 'loss'.")
+    return best_eval_result["loss"] > current_eval_result["loss"]
+
+
+class BestExporter(FinalExporter):
+    """Exports after an evaluation better than every earlier one (``compare_fn``; by
+    default a smaller loss), keeping the newest `exports_to_keep` exports. Earlier
+    evaluations in ``model_dir/eval`` (a resumed run) count."""
+
+    def __init__(self, name="best_exporter", serving_input_receiver_fn=None,
+                 event_file_pattern="eval/*.tfevents.*", compare_fn=_loss_smaller,
+                 assets_extra=None, as_text=False, exports_to_keep=5):
+        super().__init__(name, serving_input_receiver_fn, assets_extra, as_text)
+        if not callable(compare_fn):
+            raise ValueError("`compare_fn` must be callable.")
+        if exports_to_keep is not None and exports_to_keep <= 0:
+            raise ValueError("`exports_to_keep`, if provided, must be a positive number. "
+                             f"Got {exports_to_keep}")
+        self._compare = compare_fn
+        self._pattern = event_file_pattern
+        self._keep = exports_to_keep
+        self._best = None
+        self._loaded = False
+
+    def _earlier_best(self, estimator, before_step):
+        if not self._pattern:
+            return None
+        directory = os.path.dirname(os.path.join(estimator.model_dir, self._pattern))
+        best = None
+        for step, metrics in read_eval_metrics(directory).items():
+            if step >= before_step:
+                continue
+            if best is None or self._compare(best_eval_result=best,
+                                             current_eval_result=metrics):
+                best = metrics
+        return best
+
+    def export(self, estimator, export_path, checkpoint_path, eval_result,
+               is_the_final_export):
+        del is_the_final_export
+        if not self._loaded:
+            self._loaded = True
+            self._best = self._earlier_best(estimator, int(eval_result["global_step"]))
+        if self._best is not None and not self._compare(best_eval_result=self._best,
+                                                        current_eval_result=eval_result):
+            return None
+        self._best = eval_result
+        return self._export(estimator, export_path, checkpoint_path, self._keep)
 
 
 class _EvaluateOnSave(_v1.train.CheckpointSaverListener):
@@ -1188,6 +1245,7 @@ def namespace():
         RunConfig=RunConfig, TrainSpec=TrainSpec, EvalSpec=EvalSpec,
         train_and_evaluate=train_and_evaluate, WarmStartSettings=WarmStartSettings,
         Exporter=Exporter, FinalExporter=FinalExporter, LatestExporter=LatestExporter,
+        BestExporter=BestExporter,
         VocabInfo=_v1.train.VocabInfo, export=export, inputs=inputs,
         experimental=experimental)
     # TF 1.x's tf.estimator also named tf.train's hooks

@@ -321,3 +321,26 @@ def test_bert_run_classifier_flow(backend, tmp_path, bert_classifier_graph):
     np.testing.assert_array_equal(probabilities, ref_probabilities)
     for name, value in ref_weights.items():
         np.testing.assert_array_equal(weights[name], value, err_msg=name)
+
+
+def test_best_exporter_exports_only_improvements(backend, tmp_path):
+    """With a learning rate of 0 every evaluation has the same loss: BestExporter exports
+    after the first one only, and a resumed run (a new exporter reading the earlier
+    evaluations from model_dir/eval) exports nothing more."""
+    est = tf.estimator.Estimator(model_fn, model_dir=str(tmp_path / "model"),
+                                 params={"epochs": 100, "lr": 0.0},
+                                 config=tf.estimator.RunConfig(
+                                     tf_random_seed=SEED, save_checkpoints_steps=2,
+                                     log_step_count_steps=None))
+    receiver = tf.estimator.export.build_raw_serving_input_receiver_fn(
+        {"x": tf.placeholder(tf.float32, [None, 3])})
+    eval_input = lambda: tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(8)  # noqa: E731
+    best_dir = tmp_path / "model" / "export" / "best"
+    for max_steps in (6, 8):
+        spec = tf.estimator.EvalSpec(eval_input, steps=None, throttle_secs=0,
+                                     exporters=tf.estimator.BestExporter(
+                                         "best", receiver, exports_to_keep=3))
+        result, exports = tf.estimator.train_and_evaluate(
+            est, tf.estimator.TrainSpec(input_fn, max_steps=max_steps), spec)
+        assert result["global_step"] == max_steps and exports == [None]
+        assert len(os.listdir(best_dir)) == 1
