@@ -61,6 +61,16 @@ def _peepholes(layer, num_units, use_peephole, dtype):
     return zeros, zeros, zeros
 
 
+def _build_weights(cell, shape, axis, what):
+    """Builds `cell`'s weights for inputs whose size is `shape[axis]` (`what` names the
+    argument in the error TF1 raised when it is unknown)."""
+    input_size = tensor_shape.dimension_value(tensor_shape.TensorShape(shape)[axis])
+    if not input_size:
+        raise ValueError(f"Expecting {what}[{axis}] to be set: {shape}")
+    _add_weights(cell, input_size, cell._num_units, cell._use_peephole)
+    cell.built = True
+
+
 def _add_weights(layer, input_size, num_units, use_peephole):
     layer._kernel = layer.add_weight("kernel", [input_size + num_units, num_units * 4])
     layer._bias = layer.add_weight("bias", [num_units * 4],
@@ -103,12 +113,7 @@ def block_cells(legacy_cells, legacy_layer):
             return self._num_units
 
         def build(self, inputs_shape):
-            input_size = tensor_shape.dimension_value(
-                tensor_shape.TensorShape(inputs_shape)[1])
-            if not input_size:
-                raise ValueError(f"Expecting inputs_shape[1] to be set: {inputs_shape}")
-            _add_weights(self, input_size, self._num_units, self._use_peephole)
-            self.built = True
+            _build_weights(self, inputs_shape, 1, "inputs_shape")
 
         def call(self, inputs, state):
             if len(state) != 2:
@@ -144,12 +149,7 @@ def block_cells(legacy_cells, legacy_layer):
             return self._num_units
 
         def build(self, input_shape):
-            input_size = tensor_shape.dimension_value(
-                tensor_shape.TensorShape(input_shape)[2])
-            if not input_size:
-                raise ValueError(f"Expecting input_shape[2] to be set: {input_shape}")
-            _add_weights(self, input_size, self._num_units, self._use_peephole)
-            self.built = True
+            _build_weights(self, input_shape, 2, "input_shape")
 
         def __call__(self, inputs, initial_state=None, dtype=None, sequence_length=None,
                      **kwargs):

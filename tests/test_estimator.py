@@ -20,6 +20,11 @@ def input_fn(params):
     return tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).repeat(params["epochs"]).batch(8)
 
 
+def eval_input_fn():
+    """The whole data set once, in batches of 8."""
+    return tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(8)
+
+
 def model_fn(features, labels, mode, params):
     hidden = tf.layers.dense(features["x"], 4, activation=tf.nn.tanh, name="hidden")
     pred = tf.layers.dense(hidden, 1, name="out")
@@ -88,8 +93,7 @@ def test_train_evaluate_predict_export(backend, tmp_path, reference):
     est.train(input_fn, max_steps=7)  # already there: nothing runs, nothing is saved
     assert est.latest_checkpoint().endswith("model.ckpt-7")
 
-    result = est.evaluate(lambda: tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(8),
-                          name="all")
+    result = est.evaluate(eval_input_fn, name="all")
     assert set(result) == {"mae", "loss", "global_step"} and result["global_step"] == 7
     np.testing.assert_allclose(result["mae"], np.abs(pred - Y).mean(), rtol=1e-5)
     np.testing.assert_allclose(result["loss"], ((pred - Y) ** 2).mean(), rtol=1e-5)
@@ -123,7 +127,7 @@ def test_train_and_evaluate_with_exporters(backend, tmp_path):
     receiver = tf.estimator.export.build_parsing_serving_input_receiver_fn(
         {"x": tf.FixedLenFeature([3], tf.float32)})
     eval_spec = tf.estimator.EvalSpec(
-        lambda: tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(8), steps=2,
+        eval_input_fn, steps=2,
         throttle_secs=0, exporters=[tf.estimator.FinalExporter("final", receiver),
                                     tf.estimator.LatestExporter("latest", receiver,
                                                                 exports_to_keep=2)])
@@ -270,20 +274,25 @@ def test_tpu_estimator_on_cpu_as_bert_ran_it(backend, tmp_path, reference):
                                     params={"batch_size": 3}, train_batch_size=8)
 
 
+def _frozen_estimator(model_dir):
+    """An Estimator whose learning rate is 0 (every evaluation the same), checkpointing
+    every 2 steps."""
+    return tf.estimator.Estimator(model_fn, model_dir=str(model_dir),
+                                  params={"epochs": 100, "lr": 0.0},
+                                  config=tf.estimator.RunConfig(
+                                      tf_random_seed=SEED, save_checkpoints_steps=2,
+                                      log_step_count_steps=None))
+
+
 def test_early_stopping_hook_stops_train_and_evaluate(backend, tmp_path):
     """tf.estimator.experimental.stop_if_no_decrease_hook: with a learning rate of 0 the
     evaluation loss never decreases, so training stops long before max_steps."""
-    est = tf.estimator.Estimator(model_fn, model_dir=str(tmp_path / "model"),
-                                 params={"epochs": 100, "lr": 0.0},
-                                 config=tf.estimator.RunConfig(
-                                     tf_random_seed=SEED, save_checkpoints_steps=2,
-                                     log_step_count_steps=None))
+    est = _frozen_estimator(tmp_path / "model")
     stop = tf.estimator.experimental.stop_if_no_decrease_hook(
         est, "loss", max_steps_without_decrease=4, run_every_secs=None, run_every_steps=1)
-    eval_input = lambda: tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(8)  # noqa: E731
     result, _ = tf.estimator.train_and_evaluate(
         est, tf.estimator.TrainSpec(input_fn, max_steps=100, hooks=[stop]),
-        tf.estimator.EvalSpec(eval_input, steps=None, throttle_secs=0))
+        tf.estimator.EvalSpec(eval_input_fn, steps=None, throttle_secs=0))
     from compat.estimator import read_eval_metrics
 
     evaluated = read_eval_metrics(est.eval_dir())
@@ -327,17 +336,12 @@ def test_best_exporter_exports_only_improvements(backend, tmp_path):
     """With a learning rate of 0 every evaluation has the same loss: BestExporter exports
     after the first one only, and a resumed run (a new exporter reading the earlier
     evaluations from model_dir/eval) exports nothing more."""
-    est = tf.estimator.Estimator(model_fn, model_dir=str(tmp_path / "model"),
-                                 params={"epochs": 100, "lr": 0.0},
-                                 config=tf.estimator.RunConfig(
-                                     tf_random_seed=SEED, save_checkpoints_steps=2,
-                                     log_step_count_steps=None))
+    est = _frozen_estimator(tmp_path / "model")
     receiver = tf.estimator.export.build_raw_serving_input_receiver_fn(
         {"x": tf.placeholder(tf.float32, [None, 3])})
-    eval_input = lambda: tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(8)  # noqa: E731
     best_dir = tmp_path / "model" / "export" / "best"
     for max_steps in (6, 8):
-        spec = tf.estimator.EvalSpec(eval_input, steps=None, throttle_secs=0,
+        spec = tf.estimator.EvalSpec(eval_input_fn, steps=None, throttle_secs=0,
                                      exporters=tf.estimator.BestExporter(
                                          "best", receiver, exports_to_keep=3))
         result, exports = tf.estimator.train_and_evaluate(
