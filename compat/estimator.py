@@ -469,7 +469,8 @@ class Estimator:
 
     # --- model_fn -----------------------------------------------------------------------
     def _call_model_fn(self, features, labels, mode, config=None):
-        kwargs = _accepted(self._model_fn, labels=labels, mode=mode, params=self.params,
+        kwargs = _accepted(self._model_fn, labels=labels, mode=mode,
+                           params=self._params_for(mode),
                            config=config or self.config)
         if labels is not None and "labels" not in kwargs:
             raise ValueError("model_fn does not take labels, but input_fn returns labels.")
@@ -477,6 +478,11 @@ class Estimator:
         if not isinstance(spec, EstimatorSpec):
             raise ValueError(f"model_fn should return an EstimatorSpec. Given: {spec!r}")
         return spec
+
+    def _params_for(self, mode):
+        """The params `model_fn` and `input_fn` get in `mode` (a copy)."""
+        del mode
+        return self.params
 
     def _graph(self):
         graph = tf.Graph()
@@ -489,7 +495,7 @@ class Estimator:
                 _v1.set_random_seed(self._config.tf_random_seed)
             global_step = _v1.train.get_or_create_global_step(graph)
             features, labels, hooks = _features_and_labels(
-                _call_input_fn(input_fn, mode, self.params, self.config))
+                _call_input_fn(input_fn, mode, self._params_for(mode), self.config))
             spec = self._call_model_fn(features, labels, mode)
         return spec, global_step, hooks
 
@@ -1390,7 +1396,6 @@ class TPUEstimator(Estimator):
                              ModeKeys.PREDICT: predict_batch_size}
         _check_model_fn(model_fn, None)
         self._tpu_model_fn = model_fn
-        self._mode_params = None
         super().__init__(self._as_estimator_model_fn, model_dir=model_dir,
                          config=config, params=params, warm_start_from=warm_start_from)
 
@@ -1401,31 +1406,12 @@ class TPUEstimator(Estimator):
             return spec.as_estimator_spec()
         return spec
 
-    @property
-    def params(self):
-        params = copy.deepcopy(self._params)
-        params["use_tpu"] = False
-        mode = self._mode_params
-        if mode is not None and self._batch_sizes.get(mode) is not None:
-            params["batch_size"] = self._batch_sizes[mode]
-        return params
-
-    def _build(self, graph, input_fn, mode):
+    def _params_for(self, mode):
+        """TF 1.x's TPUEstimator params: ``use_tpu`` and the mode's ``batch_size``."""
         if self._batch_sizes[mode] is None and mode == ModeKeys.TRAIN:
             raise ValueError("train_batch_size must be set to train a TPUEstimator.")
-        self._mode_params = mode
-        try:
-            return super()._build(graph, input_fn, mode)
-        finally:
-            self._mode_params = None
-
-    def export_saved_model(self, export_dir_base, serving_input_receiver_fn, *args,
-                           **kwargs):
-        self._mode_params = ModeKeys.PREDICT
-        try:
-            return super().export_saved_model(export_dir_base, serving_input_receiver_fn,
-                                              *args, **kwargs)
-        finally:
-            self._mode_params = None
-
-    export_savedmodel = export_saved_model
+        params = self.params
+        params["use_tpu"] = False
+        if self._batch_sizes[mode] is not None:
+            params["batch_size"] = self._batch_sizes[mode]
+        return params
