@@ -132,6 +132,45 @@ def test_documented_tf1_behaviours_match_raw_tensorflow(documented_reference, ba
 
 
 @pytest.fixture(scope="module")
+def idioms_reference(tmp_path_factory):
+    return _raw("training_idioms", str(tmp_path_factory.mktemp("raw_idioms")))
+
+
+def test_training_idioms_match_raw_tensorflow(idioms_reference, backend, tmp_path):
+    """Reinitializable and feedable iterators, make_callable, the optimizer zoo,
+    tf.losses, EMA shadow restore, seeded input producers, parsing, loop gradients,
+    scatter updates, cond side effects, numpy_function: bit for bit what TensorFlow's own
+    TF1 API computes on a v1 Session, and the values TF1 documents."""
+    with compat.override_backend(backend):
+        got = _shim("training_idioms", backend, str(tmp_path))
+    _assert_bitwise(got, idioms_reference)
+    np.testing.assert_array_equal(got["reinitializable_iterator"], [0, 10, 20, 100, 101, 0, 10, 20])
+    np.testing.assert_array_equal(got["feedable_iterator"], [0, 2, 4, 0, 1, 6])
+    assert got["make_callable"] == [4.0, 6.0, 0.0, None]
+    assert got["cond_side_effects"] == [1.0, 2.0, -8.0, -8.0]
+    acc, grad, folded, scanned, scan_grad = got["loop_gradients"]
+    np.testing.assert_array_equal(acc, [5.0, 31.0])  # 1 + x + x^2 + x^3 + x^4
+    np.testing.assert_array_equal(grad[0], [10.0, 49.0])
+    assert folded == 11.0
+    np.testing.assert_array_equal(scanned, [[1.0, 2.0], [3.0, 6.0]])
+    np.testing.assert_array_equal(scan_grad[0], [4.0, 4.0])
+    # EMA with num_updates: decay min(0.5, (1 + n) / (10 + n)) for n = 1, 2, 3
+    shadow = 1.0
+    for n, value in zip((1, 2, 3), (2.0, 3.0, 4.0)):
+        decay = min(0.5, (1 + n) / (10 + n))
+        shadow = decay * shadow + (1 - decay) * value
+    v, average, restored = got["ema_shadow_restore"]
+    assert v == 4.0 and restored == average
+    np.testing.assert_allclose(average, shadow, rtol=1e-6)
+    assert got["scatter_local_variables"][-2:] == [0, 1]
+    np.testing.assert_array_equal(got["scatter_local_variables"][3], [1.0, 7.0, 3.0, 5.0, 2.0])
+    y, z, calls = got["numpy_function"]
+    np.testing.assert_array_equal(z, [7.0, 5.0, 3.0])
+    assert calls == [3, 1]
+    assert got["parsing"][-1] == "InvalidArgumentError"
+
+
+@pytest.fixture(scope="module")
 def slim_reference(tmp_path_factory):
     # TF 1.15's tf.contrib.slim is the tf-slim package; on TF 2.21 it needs the
     # repairs the shim applies when serving it (moved TF-internal names, tf-keras's
