@@ -146,8 +146,16 @@ ENTRIES = (
        "enumeration"),
     _E("contrib.seq2seq.sequence_loss", "shim", "shim",
        "compat's own, after TF 1.15's behaviour (weights, average / sum reductions, zero "
-       "denominators give 0); the decoders, attention and beam search of contrib.seq2seq "
-       "raise RemovedAPIError"),
+       "denominators give 0)"),
+    _E("contrib.seq2seq.dynamic_decode / contrib.seq2seq.BasicDecoder / "
+       "contrib.seq2seq.BasicDecoderOutput / contrib.seq2seq.Decoder / "
+       "contrib.seq2seq.Helper / contrib.seq2seq.TrainingHelper / "
+       "contrib.seq2seq.GreedyEmbeddingHelper / contrib.seq2seq.SampleEmbeddingHelper",
+       "shim", "shim",
+       "compat's own decoding loop after TF 1.15's behaviour (variables under `decoder/`, "
+       "lengths at the first finished step, impute_finished, maximum_iterations, time-major "
+       "outputs); tested against the cell unrolled by hand. Attention wrappers, beam search "
+       "and the scheduled-sampling helpers raise RemovedAPIError"),
     _E("contrib.training.HParams", "shim", "shim",
        "compat's own, after TF 1.15's behaviour: typed values, parse / override_from_dict "
        "/ JSON, errors as ValueError naming the value; a failed override changes nothing. "

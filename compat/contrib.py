@@ -15,7 +15,8 @@ LazyAdamOptimizer / AdamWOptimizer / MomentumWOptimizer (:mod:`compat.contrib_op
 batch_and_drop_remainder, padded_batch_and_drop_remainder, sliding_window_batch,
 sloppy_interleave), ``contrib.stateless`` (TF 1.15's stateless random ops) and
 ``contrib.util`` (constant_value, make_tensor_proto, make_ndarray) and ``contrib.crf``
-(:mod:`compat.contrib_crf`), ``contrib.seq2seq.sequence_loss``.
+(:mod:`compat.contrib_crf`), ``contrib.seq2seq``'s sequence_loss, BasicDecoder,
+dynamic_decode and helpers (:mod:`compat.contrib_seq2seq`).
 
 The initializers and layers are written here after TF 1.15's documented
 behaviour (the same random ops with the same arguments, so seeded values match
@@ -57,7 +58,8 @@ REPLACEMENTS = {
     "metrics": "tf.compat.v1.metrics (streaming metrics) or tf.keras.metrics",
     "losses": "tf.compat.v1.losses or tf.keras.losses",
     "seq2seq": "tensorflow-addons' tfa.seq2seq (unmaintained) or keras-nlp (compat covers "
-               "only sequence_loss)",
+               "sequence_loss, BasicDecoder, dynamic_decode, TrainingHelper, "
+               "GreedyEmbeddingHelper and SampleEmbeddingHelper)",
     "crf": "tensorflow-addons' tfa.text (unmaintained); compat covers crf_log_likelihood, "
            "crf_decode, viterbi_decode and the scores",
     "distributions": "tensorflow-probability (tfp.distributions)",
@@ -519,8 +521,8 @@ def namespace(legacy_rnn_cell, legacy_layer):
     losses = ContribModule("contrib.losses", {})
     from compat import contrib_crf, contrib_opt, contrib_seq2seq, hparam
 
-    seq2seq = ContribModule("contrib.seq2seq",
-                            {"sequence_loss": contrib_seq2seq.sequence_loss})
+    seq2seq = ContribModule("contrib.seq2seq", {name: getattr(contrib_seq2seq, name)
+                                                for name in contrib_seq2seq.__all__})
 
     crf = ContribModule("contrib.crf", {name: getattr(contrib_crf, name)
                                         for name in contrib_crf.__all__})

@@ -488,3 +488,142 @@ def test_contrib_seq2seq_sequence_loss(backend, reduction, axis):
     with pytest.raises(ValueError, match="Logits must be"):
         tf.contrib.seq2seq.sequence_loss(tf.constant(targets), tf.constant(targets),
                                          tf.constant(weights))
+
+
+# --- contrib.seq2seq's decoders -------------------------------------------------------
+S2S_BATCH, S2S_TIME, S2S_DEPTH, S2S_UNITS, S2S_VOCAB = 3, 5, 4, 6, 7
+
+
+def test_contrib_seq2seq_teacher_forcing_decodes_like_the_unrolled_cell(backend):
+    """TrainingHelper + BasicDecoder + dynamic_decode(impute_finished=True): each
+    sequence's outputs are the cell + output layer unrolled by hand on its inputs, zeros
+    after its length; its final state is the state at its last step; variables live
+    under TF1's names; the decoder trains."""
+    rng = np.random.RandomState(0)
+    x = rng.randn(S2S_BATCH, S2S_TIME, S2S_DEPTH).astype(np.float32)
+    lengths = np.array([5, 2, 3], np.int32)
+    targets = rng.randint(0, S2S_VOCAB, (S2S_BATCH, S2S_TIME)).astype(np.int32)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(1)
+        cell = tf.nn.rnn_cell.BasicLSTMCell(S2S_UNITS)
+        projection = tf.layers.Dense(S2S_VOCAB, name="projection")
+        initial = cell.zero_state(S2S_BATCH, tf.float32)
+        helper = tf.contrib.seq2seq.TrainingHelper(tf.constant(x), tf.constant(lengths))
+        decoder = tf.contrib.seq2seq.BasicDecoder(cell, helper, initial, projection)
+        outputs, state, seq_lengths = tf.contrib.seq2seq.dynamic_decode(
+            decoder, impute_finished=True)
+        assert outputs.rnn_output.shape.as_list() == [S2S_BATCH, None, S2S_VOCAB]
+        with tf.variable_scope("decoder", reuse=True):
+            unrolled, unrolled_h, s = [], [], initial
+            for t in range(S2S_TIME):
+                out, s = cell(tf.constant(x[:, t]), s)
+                unrolled.append(projection(out))
+                unrolled_h.append(s.h)
+        loss = tf.contrib.seq2seq.sequence_loss(
+            outputs.rnn_output, tf.constant(targets),
+            tf.sequence_mask(lengths, S2S_TIME, tf.float32))
+        train = tf.train.AdamOptimizer(0.1).minimize(loss)
+        names = sorted(v.op.name for v in tf.trainable_variables())
+    assert names == ["decoder/basic_lstm_cell/bias", "decoder/basic_lstm_cell/kernel",
+                     "decoder/projection/bias", "decoder/projection/kernel"]
+    with tf.Session(graph=graph, backend=backend) as sess:
+        sess.run(tf.global_variables_initializer())
+        got, ids, got_lengths, final_h, want, want_h = sess.run(
+            [outputs.rnn_output, outputs.sample_id, seq_lengths, state.h, unrolled,
+             unrolled_h])
+        losses = [sess.run([loss, train])[0] for _ in range(5)]
+    np.testing.assert_array_equal(got_lengths, lengths)
+    want = np.stack(want, 1)
+    for b, n in enumerate(lengths):
+        np.testing.assert_allclose(got[b, :n], want[b, :n], rtol=1e-5, atol=1e-6)
+        assert not got[b, n:].any()
+        np.testing.assert_allclose(final_h[b], want_h[n - 1][b], rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(ids[b, :n], got[b, :n].argmax(-1))
+    assert losses == sorted(losses, reverse=True)
+
+
+def _inference_graph(kind, max_steps=6):
+    """A GRU decoder fed back its own ids (greedy or sampled, seed 3), the end token a
+    placeholder; with a hand-unrolled greedy chain of the same variables."""
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(2)
+        embedding = tf.get_variable("embedding", [S2S_VOCAB, S2S_DEPTH])
+        end = tf.placeholder(tf.int32, [], name="end_token")
+        start = tf.fill([S2S_BATCH], 1)
+        if kind == "greedy":
+            helper = tf.contrib.seq2seq.GreedyEmbeddingHelper(embedding, start, end)
+        else:
+            helper = tf.contrib.seq2seq.SampleEmbeddingHelper(embedding, start, end,
+                                                              softmax_temperature=0.5, seed=3)
+        cell = tf.nn.rnn_cell.GRUCell(S2S_UNITS)
+        projection = tf.layers.Dense(S2S_VOCAB, name="projection")
+        decoder = tf.contrib.seq2seq.BasicDecoder(
+            cell, helper, cell.zero_state(S2S_BATCH, tf.float32), projection)
+        outputs, _, lengths = tf.contrib.seq2seq.dynamic_decode(
+            decoder, maximum_iterations=max_steps, output_time_major=kind != "greedy")
+        chain, inputs, s = [], tf.nn.embedding_lookup(embedding, start), None
+        with tf.variable_scope("decoder", reuse=True):
+            s = cell.zero_state(S2S_BATCH, tf.float32)
+            for _ in range(max_steps):
+                out, s = cell(inputs, s)
+                ids = tf.argmax(projection(out), -1, output_type=tf.int32)
+                chain.append(ids)
+                inputs = tf.nn.embedding_lookup(embedding, ids)
+        init = tf.global_variables_initializer()
+    return graph, init, end, outputs, lengths, tf.stack(chain, 1)
+
+
+def _decode(backend, kind):
+    graph, init, end, outputs, lengths, chain = _inference_graph(kind)
+    with tf.Session(graph=graph, backend=backend) as sess:
+        sess.run(init)
+        hand = sess.run(chain)
+        end_token = int(hand[0, 2])  # the greedy chain of sequence 0 ends at step 3
+        return hand, end_token, sess.run([outputs.sample_id, lengths], {end: end_token})
+
+
+@pytest.fixture(scope="module")
+def graph_sampled_decode():
+    return _decode("graph", "sampled")
+
+
+def test_contrib_seq2seq_greedy_and_sampled_inference(backend, graph_sampled_decode):
+    """GreedyEmbeddingHelper: the ids are the argmax chain unrolled by hand, a sequence
+    ends at its first end token (length = that step + 1, else maximum_iterations) and
+    decoding stops when all have ended. SampleEmbeddingHelper (seeded): the same draws on
+    both backends, each length at the sequence's first end token."""
+    hand, end_token, (ids, lengths) = _decode(backend, "greedy")
+    want = [list(row).index(end_token) + 1 if end_token in row else 6 for row in hand]
+    np.testing.assert_array_equal(lengths, want)
+    assert ids.shape == (S2S_BATCH, max(want))
+    np.testing.assert_array_equal(ids, hand[:, :max(want)])
+    hand, end_token, (ids, lengths) = _decode(backend, "sampled")
+    ids = ids.T  # output_time_major
+    for row, n in zip(ids, lengths):
+        assert n == (list(row).index(end_token) + 1 if end_token in row else 6)
+    np.testing.assert_array_equal(ids, graph_sampled_decode[2][0].T)
+    np.testing.assert_array_equal(lengths, graph_sampled_decode[2][1])
+
+
+def test_contrib_seq2seq_decoder_argument_errors():
+    with tf.Graph().as_default():
+        cell = tf.nn.rnn_cell.GRUCell(2)
+        helper = tf.contrib.seq2seq.TrainingHelper(tf.zeros([2, 3, 1]), [3, 1])
+        with pytest.raises(ValueError, match="sequence_length to be a vector"):
+            tf.contrib.seq2seq.TrainingHelper(tf.zeros([2, 3, 1]), [[3, 1]])
+        with pytest.raises(ValueError, match="end_token must be a scalar"):
+            tf.contrib.seq2seq.GreedyEmbeddingHelper(tf.zeros([4, 2]), [1, 1], [0])
+        with pytest.raises(TypeError, match="helper must be a Helper"):
+            tf.contrib.seq2seq.BasicDecoder(cell, object(), cell.zero_state(2, tf.float32))
+        with pytest.raises(TypeError, match="is not an RNNCell"):
+            tf.contrib.seq2seq.BasicDecoder(object(), helper, None)
+        with pytest.raises(TypeError, match="Expected decoder to be type Decoder"):
+            tf.contrib.seq2seq.dynamic_decode(helper)
+        decoder = tf.contrib.seq2seq.BasicDecoder(cell, helper, cell.zero_state(2, tf.float32))
+        with pytest.raises(ValueError, match="maximum_iterations must be a scalar"):
+            tf.contrib.seq2seq.dynamic_decode(decoder, maximum_iterations=[3])
+    with pytest.raises(RemovedAPIError) as info:
+        tf.contrib.seq2seq.AttentionWrapper  # noqa: B018
+    assert "BasicDecoder, dynamic_decode" in str(info.value)
