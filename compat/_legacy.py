@@ -273,7 +273,7 @@ def contrib():
     raw_cells = _import(_RNN_CELL, "tf.contrib.rnn")
     raw_layers = _import(_LAYERS, "tf.contrib.rnn")
     _install_tf1_initializers()
-    parts = contrib_lib.namespace(raw_cells, raw_layers.Layer)
+    parts = contrib_lib.namespace(raw_cells, raw_layers.Layer, raw_layers.Dense)
     slim_parts = {
         # contrib.layers: TF 1.15's objects when tf-slim is installed (so arg_scope
         # accepts tf.contrib.layers.fully_connected); compat's own versions otherwise

@@ -154,8 +154,18 @@ ENTRIES = (
        "shim", "shim",
        "compat's own decoding loop after TF 1.15's behaviour (variables under `decoder/`, "
        "lengths at the first finished step, impute_finished, maximum_iterations, time-major "
-       "outputs); tested against the cell unrolled by hand. Attention wrappers, beam search "
-       "and the scheduled-sampling helpers raise RemovedAPIError"),
+       "outputs); tested against the cell unrolled by hand. Beam search and the "
+       "scheduled-sampling helpers raise RemovedAPIError"),
+    _E("contrib.seq2seq.AttentionWrapper / contrib.seq2seq.AttentionWrapperState / "
+       "contrib.seq2seq.LuongAttention / contrib.seq2seq.BahdanauAttention / "
+       "contrib.seq2seq.AttentionMechanism / contrib.seq2seq.hardmax / "
+       "contrib.seq2seq.tile_batch", "shim", "shim",
+       "compat's own, after TF 1.15's behaviour: TF1's variable names (memory_layer, "
+       "attention_wrapper/attention_layer, luong_attention/attention_g, "
+       "bahdanau_attention/{query_layer, attention_v, attention_g, attention_b}), scores "
+       "masked past memory_sequence_length, several mechanisms, alignment_history, "
+       "batch-size checks; tested against NumPy. Monotonic attentions raise "
+       "RemovedAPIError"),
     _E("contrib.training.HParams", "shim", "shim",
        "compat's own, after TF 1.15's behaviour: typed values, parse / override_from_dict "
        "/ JSON, errors as ValueError naming the value; a failed override changes nothing. "

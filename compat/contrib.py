@@ -16,7 +16,7 @@ batch_and_drop_remainder, padded_batch_and_drop_remainder, sliding_window_batch,
 sloppy_interleave), ``contrib.stateless`` (TF 1.15's stateless random ops) and
 ``contrib.util`` (constant_value, make_tensor_proto, make_ndarray) and ``contrib.crf``
 (:mod:`compat.contrib_crf`), ``contrib.seq2seq``'s sequence_loss, BasicDecoder,
-dynamic_decode and helpers (:mod:`compat.contrib_seq2seq`).
+dynamic_decode, helpers and attention (:mod:`compat.contrib_seq2seq`).
 
 The initializers and layers are written here after TF 1.15's documented
 behaviour (the same random ops with the same arguments, so seeded values match
@@ -59,7 +59,8 @@ REPLACEMENTS = {
     "losses": "tf.compat.v1.losses or tf.keras.losses",
     "seq2seq": "tensorflow-addons' tfa.seq2seq (unmaintained) or keras-nlp (compat covers "
                "sequence_loss, BasicDecoder, dynamic_decode, TrainingHelper, "
-               "GreedyEmbeddingHelper and SampleEmbeddingHelper)",
+               "GreedyEmbeddingHelper, SampleEmbeddingHelper, LuongAttention, "
+               "BahdanauAttention, AttentionWrapper, hardmax and tile_batch)",
     "crf": "tensorflow-addons' tfa.text (unmaintained); compat covers crf_log_likelihood, "
            "crf_decode, viterbi_decode and the scores",
     "distributions": "tensorflow-probability (tfp.distributions)",
@@ -470,9 +471,9 @@ def stateless_multinomial(logits, num_samples, seed, output_dtype=_tf.int64, nam
                                                 output_dtype=output_dtype, name=name)
 
 
-def namespace(legacy_rnn_cell, legacy_layer):
+def namespace(legacy_rnn_cell, legacy_layer, legacy_dense):
     """Builds ``tf.contrib`` (guard-free functions; the caller wraps them) from
-    tf-keras's TF1 cells module and TF1 ``tf.layers.Layer`` class."""
+    tf-keras's TF1 cells module and TF1 ``tf.layers.Layer`` and ``Dense`` classes."""
     layers = ContribModule("contrib.layers", {
         "xavier_initializer": xavier_initializer,
         "xavier_initializer_conv2d": xavier_initializer,
@@ -521,8 +522,11 @@ def namespace(legacy_rnn_cell, legacy_layer):
     losses = ContribModule("contrib.losses", {})
     from compat import contrib_crf, contrib_opt, contrib_seq2seq, hparam
 
-    seq2seq = ContribModule("contrib.seq2seq", {name: getattr(contrib_seq2seq, name)
-                                                for name in contrib_seq2seq.__all__})
+    seq2seq_symbols = {name: getattr(contrib_seq2seq, name)
+                       for name in contrib_seq2seq.__all__}
+    seq2seq_symbols.update(contrib_seq2seq.attention_classes(legacy_rnn_cell.RNNCell,
+                                                             legacy_dense))
+    seq2seq = ContribModule("contrib.seq2seq", seq2seq_symbols)
 
     crf = ContribModule("contrib.crf", {name: getattr(contrib_crf, name)
                                         for name in contrib_crf.__all__})

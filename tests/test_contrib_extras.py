@@ -625,5 +625,170 @@ def test_contrib_seq2seq_decoder_argument_errors():
         with pytest.raises(ValueError, match="maximum_iterations must be a scalar"):
             tf.contrib.seq2seq.dynamic_decode(decoder, maximum_iterations=[3])
     with pytest.raises(RemovedAPIError) as info:
-        tf.contrib.seq2seq.AttentionWrapper  # noqa: B018
+        tf.contrib.seq2seq.BeamSearchDecoder  # noqa: B018
     assert "BasicDecoder, dynamic_decode" in str(info.value)
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+@pytest.mark.parametrize("kind", ["luong", "bahdanau"])
+def test_contrib_seq2seq_attention_step_against_numpy(backend, kind):
+    """One AttentionWrapper step (output_attention=False): the alignments are the
+    softmax of TF1's Luong (scaled) / Bahdanau (normalized) scores of the cell output
+    against the projected memory, -inf past memory_sequence_length; the attention is
+    [cell output, alignments . memory] through the attention layer."""
+    rng = np.random.RandomState(3)
+    memory = rng.randn(S2S_BATCH, 4, S2S_UNITS).astype(np.float32)
+    memory_lengths = np.array([4, 1, 3], np.int32)
+    x = rng.randn(S2S_BATCH, S2S_DEPTH).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(4)
+        if kind == "luong":
+            mechanism = tf.contrib.seq2seq.LuongAttention(
+                S2S_UNITS, tf.constant(memory), memory_sequence_length=memory_lengths,
+                scale=True)
+        else:
+            mechanism = tf.contrib.seq2seq.BahdanauAttention(
+                5, tf.constant(memory), memory_sequence_length=memory_lengths,
+                normalize=True)
+        cell = tf.contrib.seq2seq.AttentionWrapper(
+            tf.nn.rnn_cell.GRUCell(S2S_UNITS), mechanism, attention_layer_size=3,
+            output_attention=False)
+        state = cell.zero_state(S2S_BATCH, tf.float32)
+        output, next_state = cell(tf.constant(x), state)
+        variables = {v.op.name: v for v in tf.global_variables()}
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=graph, backend=backend) as sess:
+        sess.run(init)
+        h, attention, alignments, weights = sess.run(
+            [output, next_state.attention, next_state.alignments, variables])
+    keys = memory @ weights["memory_layer/kernel"]
+    scope = "attention_wrapper/"
+    if kind == "luong":
+        score = weights[scope + "luong_attention/attention_g"] * np.einsum("bu,btu->bt", h, keys)
+    else:
+        b = scope + "bahdanau_attention/"
+        v = weights[b + "attention_v"]
+        normed_v = weights[b + "attention_g"] * v / np.sqrt((v ** 2).sum())
+        query = h @ weights[b + "query_layer/kernel"]
+        score = (normed_v * np.tanh(keys + query[:, None] + weights[b + "attention_b"])).sum(2)
+    valid = np.arange(4)[None] < memory_lengths[:, None]
+    want = _softmax(np.where(valid, score, -np.inf))
+    np.testing.assert_allclose(alignments, want, rtol=1e-5, atol=1e-6)
+    context = np.einsum("bt,btu->bu", want, memory)
+    np.testing.assert_allclose(
+        attention, np.concatenate([h, context], 1) @ weights[scope + "attention_layer/kernel"],
+        rtol=1e-5, atol=1e-5)
+
+
+def _attention_decoder_run(backend):
+    """An NMT-style graph: LSTM encoder, Luong + Bahdanau attention over its outputs,
+    the decoder's state cloned from the encoder's, teacher forcing, 3 Adam steps."""
+    rng = np.random.RandomState(5)
+    memory = rng.randn(S2S_BATCH, 4, S2S_DEPTH).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(6)
+        lengths = tf.constant([4, 2, 3])
+        with tf.variable_scope("encoder"):
+            outputs, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.LSTMCell(S2S_UNITS),
+                                               tf.constant(memory), sequence_length=lengths,
+                                               dtype=tf.float32)
+        mechanisms = [
+            tf.contrib.seq2seq.LuongAttention(S2S_UNITS, outputs,
+                                              memory_sequence_length=lengths),
+            tf.contrib.seq2seq.BahdanauAttention(5, outputs, memory_sequence_length=lengths)]
+        cell = tf.contrib.seq2seq.AttentionWrapper(
+            tf.nn.rnn_cell.LSTMCell(S2S_UNITS), mechanisms, attention_layer_size=[3, 4],
+            alignment_history=True)
+        initial = cell.zero_state(S2S_BATCH, tf.float32).clone(cell_state=state)
+        helper = tf.contrib.seq2seq.TrainingHelper(
+            tf.constant(rng.randn(S2S_BATCH, S2S_TIME, S2S_DEPTH).astype(np.float32)),
+            tf.constant([5, 3, 4]))
+        decoder = tf.contrib.seq2seq.BasicDecoder(cell, helper, initial,
+                                                  tf.layers.Dense(S2S_VOCAB, name="output"))
+        decoded, final, _ = tf.contrib.seq2seq.dynamic_decode(decoder, impute_finished=True)
+        targets = tf.constant(rng.randint(0, S2S_VOCAB, (S2S_BATCH, S2S_TIME)))
+        loss = tf.contrib.seq2seq.sequence_loss(
+            decoded.rnn_output, targets, tf.sequence_mask([5, 3, 4], S2S_TIME, tf.float32))
+        train = tf.train.AdamOptimizer(0.05).minimize(loss)
+        histories = [h.stack() for h in final.alignment_history]
+        names = sorted(v.op.name for v in tf.trainable_variables())
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=graph, backend=backend) as sess:
+        sess.run(init)
+        first = sess.run([decoded.rnn_output, *histories])
+        losses = [sess.run([loss, train])[0] for _ in range(3)]
+    return names, first, losses
+
+
+@pytest.fixture(scope="module")
+def graph_attention_decoder():
+    return _attention_decoder_run("graph")
+
+
+def test_contrib_seq2seq_attention_decoder_trains_equally_on_both_backends(
+        backend, graph_attention_decoder):
+    names, (outputs, luong, bahdanau), losses = _attention_decoder_run(backend)
+    assert names == [
+        "decoder/attention_wrapper/attention_layer/kernel",
+        "decoder/attention_wrapper/attention_layer_1/kernel",
+        "decoder/attention_wrapper/bahdanau_attention/attention_v",
+        "decoder/attention_wrapper/bahdanau_attention/query_layer/kernel",
+        "decoder/attention_wrapper/lstm_cell/bias", "decoder/attention_wrapper/lstm_cell/kernel",
+        "decoder/output/bias", "decoder/output/kernel",
+        "encoder/rnn/lstm_cell/bias", "encoder/rnn/lstm_cell/kernel",
+        "memory_layer/kernel", "memory_layer_1/kernel"]
+    assert outputs.shape == (S2S_BATCH, S2S_TIME, S2S_VOCAB)
+    for history in (luong, bahdanau):  # [time, batch, memory time]
+        assert history.shape == (S2S_TIME, S2S_BATCH, 4)
+        np.testing.assert_allclose(history[:3].sum(-1), 1.0, rtol=1e-5)
+        assert not history[:, 1, 2:].any()  # memory length 2
+    assert losses == sorted(losses, reverse=True)
+    _, graph_first, graph_losses = graph_attention_decoder
+    for got, want in zip([outputs, luong, bahdanau], graph_first):
+        np.testing.assert_array_equal(got, want)
+    assert losses == graph_losses
+
+
+def test_contrib_seq2seq_tile_batch_hardmax_and_attention_errors(backend):
+    graph = tf.Graph()
+    with graph.as_default():
+        tiled = tf.contrib.seq2seq.tile_batch(
+            (tf.constant([[1, 2], [3, 4]]), tf.constant([5, 6])), 2)
+        assert tiled[0].shape.as_list() == [4, 2]
+        hard = tf.contrib.seq2seq.hardmax(tf.constant([[1.0, 3.0, 2.0], [4.0, 0.0, 1.0]]))
+        memory = tf.zeros([2, 3, 4])
+        with pytest.raises(ValueError, match="fully defined inner dims"):
+            tf.contrib.seq2seq.LuongAttention(4, tf.placeholder(tf.float32, [2, 3, None]))
+        with pytest.raises(TypeError, match="must be an AttentionMechanism"):
+            tf.contrib.seq2seq.AttentionWrapper(tf.nn.rnn_cell.GRUCell(4), memory)
+        luong = tf.contrib.seq2seq.LuongAttention(5, memory)
+        with pytest.raises(ValueError, match="Only one of attention_layer_size"):
+            tf.contrib.seq2seq.AttentionWrapper(tf.nn.rnn_cell.GRUCell(4), luong, 3,
+                                                attention_layer=tf.layers.Dense(3))
+        with pytest.raises(ValueError, match="exactly one integer per attention_mechanism"):
+            tf.contrib.seq2seq.AttentionWrapper(tf.nn.rnn_cell.GRUCell(4), luong, [3, 4])
+        wrapper = tf.contrib.seq2seq.AttentionWrapper(tf.nn.rnn_cell.GRUCell(4), luong)
+        with pytest.raises(ValueError, match="Incompatible or unknown inner dimensions"):
+            wrapper(tf.zeros([2, 1]), wrapper.zero_state(2, tf.float32))
+        with pytest.raises(TypeError, match="Expected state to be instance of"):
+            wrapper(tf.zeros([2, 1]), tf.zeros([2, 4]))
+        # a zero_state batch size that is not the memory's: an error when building
+        # (static sizes) or when run
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Non-matching batch sizes"):
+            wrapper.zero_state(3, tf.float32)
+        batch = tf.placeholder(tf.int32, [])
+        state = wrapper.zero_state(batch, tf.float32)
+    with tf.Session(graph=graph, backend=backend) as sess:
+        got = sess.run([tiled, hard])
+        assert sess.run(state.cell_state, {batch: 2}).shape == (2, 4)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Non-matching batch sizes"):
+            sess.run(state.cell_state, {batch: 3})
+    np.testing.assert_array_equal(got[0][0], [[1, 2], [1, 2], [3, 4], [3, 4]])
+    np.testing.assert_array_equal(got[0][1], [5, 5, 6, 6])
+    np.testing.assert_array_equal(got[1], [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
