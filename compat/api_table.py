@@ -154,8 +154,8 @@ ENTRIES = (
        "shim", "shim",
        "compat's own decoding loop after TF 1.15's behaviour (variables under `decoder/`, "
        "lengths at the first finished step, impute_finished, maximum_iterations, time-major "
-       "outputs); tested against the cell unrolled by hand. Beam search and the "
-       "scheduled-sampling helpers raise RemovedAPIError"),
+       "outputs); tested against the cell unrolled by hand. The scheduled-sampling "
+       "helpers raise RemovedAPIError"),
     _E("contrib.seq2seq.AttentionWrapper / contrib.seq2seq.AttentionWrapperState / "
        "contrib.seq2seq.LuongAttention / contrib.seq2seq.BahdanauAttention / "
        "contrib.seq2seq.AttentionMechanism / contrib.seq2seq.hardmax / "
@@ -166,6 +166,14 @@ ENTRIES = (
        "masked past memory_sequence_length, several mechanisms, alignment_history, "
        "batch-size checks; tested against NumPy. Monotonic attentions raise "
        "RemovedAPIError"),
+    _E("contrib.seq2seq.BeamSearchDecoder / contrib.seq2seq.BeamSearchDecoderState / "
+       "contrib.seq2seq.BeamSearchDecoderOutput / contrib.seq2seq.FinalBeamSearchDecoderOutput "
+       "/ contrib.seq2seq.gather_tree", "shim", "shim",
+       "compat's own beam search after TF 1.15's behaviour (length and coverage penalties, "
+       "finished beams extend with the end token, best beam first, alignment history "
+       "reordered along the beams' paths); gather_tree written with TF ops (TF 2.21 has no "
+       "GatherTree kernel) and checked against the kernel's documented behaviour; "
+       "exhaustive search and beam width 1 (greedy) checked by enumeration"),
     _E("contrib.training.HParams", "shim", "shim",
        "compat's own, after TF 1.15's behaviour: typed values, parse / override_from_dict "
        "/ JSON, errors as ValueError naming the value; a failed override changes nothing. "

@@ -16,7 +16,7 @@ batch_and_drop_remainder, padded_batch_and_drop_remainder, sliding_window_batch,
 sloppy_interleave), ``contrib.stateless`` (TF 1.15's stateless random ops) and
 ``contrib.util`` (constant_value, make_tensor_proto, make_ndarray) and ``contrib.crf``
 (:mod:`compat.contrib_crf`), ``contrib.seq2seq``'s sequence_loss, BasicDecoder,
-dynamic_decode, helpers and attention (:mod:`compat.contrib_seq2seq`).
+dynamic_decode, helpers, attention and beam search (:mod:`compat.contrib_seq2seq`).
 
 The initializers and layers are written here after TF 1.15's documented
 behaviour (the same random ops with the same arguments, so seeded values match
@@ -60,7 +60,8 @@ REPLACEMENTS = {
     "seq2seq": "tensorflow-addons' tfa.seq2seq (unmaintained) or keras-nlp (compat covers "
                "sequence_loss, BasicDecoder, dynamic_decode, TrainingHelper, "
                "GreedyEmbeddingHelper, SampleEmbeddingHelper, LuongAttention, "
-               "BahdanauAttention, AttentionWrapper, hardmax and tile_batch)",
+               "BahdanauAttention, AttentionWrapper, hardmax, tile_batch, BeamSearchDecoder "
+               "and gather_tree)",
     "crf": "tensorflow-addons' tfa.text (unmaintained); compat covers crf_log_likelihood, "
            "crf_decode, viterbi_decode and the scores",
     "distributions": "tensorflow-probability (tfp.distributions)",

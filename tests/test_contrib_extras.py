@@ -625,7 +625,7 @@ def test_contrib_seq2seq_decoder_argument_errors():
         with pytest.raises(ValueError, match="maximum_iterations must be a scalar"):
             tf.contrib.seq2seq.dynamic_decode(decoder, maximum_iterations=[3])
     with pytest.raises(RemovedAPIError) as info:
-        tf.contrib.seq2seq.BeamSearchDecoder  # noqa: B018
+        tf.contrib.seq2seq.ScheduledEmbeddingTrainingHelper  # noqa: B018
     assert "BasicDecoder, dynamic_decode" in str(info.value)
 
 
@@ -792,3 +792,190 @@ def test_contrib_seq2seq_tile_batch_hardmax_and_attention_errors(backend):
     np.testing.assert_array_equal(got[0][0], [[1, 2], [1, 2], [3, 4], [3, 4]])
     np.testing.assert_array_equal(got[0][1], [5, 5, 6, 6])
     np.testing.assert_array_equal(got[1], [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+
+
+def _gather_tree_numpy(step_ids, parent_ids, lengths, end_token):
+    """TF1's GatherTree kernel, as documented, in NumPy."""
+    max_time, batch, beams = step_ids.shape
+    out = np.full_like(step_ids, end_token)
+    for b in range(batch):
+        n = lengths[b]
+        for k in range(beams):
+            if n <= 0:
+                continue
+            out[n - 1, b, k] = step_ids[n - 1, b, k]
+            parent = parent_ids[n - 1, b, k]
+            for t in range(n - 2, -1, -1):
+                out[t, b, k] = step_ids[t, b, parent]
+                parent = parent_ids[t, b, parent]
+            ended = False
+            for t in range(n):
+                if ended:
+                    out[t, b, k] = end_token
+                elif out[t, b, k] == end_token:
+                    ended = True
+    return out
+
+
+def test_contrib_seq2seq_gather_tree_follows_parents(backend):
+    rng = np.random.RandomState(7)
+    step_ids = rng.randint(0, 5, (6, 3, 4)).astype(np.int32)
+    parent_ids = rng.randint(0, 4, (6, 3, 4)).astype(np.int32)
+    lengths = np.array([6, 3, 0], np.int32)
+    graph = tf.Graph()
+    with graph.as_default():
+        ids = tf.contrib.seq2seq.gather_tree(step_ids, parent_ids, lengths, end_token=2)
+    with tf.Session(graph=graph, backend=backend) as sess:
+        got = sess.run(ids)
+    np.testing.assert_array_equal(got, _gather_tree_numpy(step_ids, parent_ids, lengths, 2))
+
+
+def _bigram_beam_search(backend, table, beam_width, steps, length_penalty=0.0):
+    """Beam search over a bigram model: the cell passes its input through, and the
+    'embedding' of a token is the row of next-token logits (start token 1, end 0)."""
+    vocab = table.shape[0]
+
+    class PassThrough(tf.nn.rnn_cell.RNNCell):
+        @property
+        def state_size(self):
+            return 1
+
+        @property
+        def output_size(self):
+            return vocab
+
+        def call(self, inputs, state):
+            return inputs, state
+
+    graph = tf.Graph()
+    with graph.as_default():
+        cell = PassThrough()
+        decoder = tf.contrib.seq2seq.BeamSearchDecoder(
+            cell, tf.constant(table), tf.constant([1]), 0,
+            cell.zero_state(beam_width, tf.float32), beam_width,
+            length_penalty_weight=length_penalty)
+        outputs, state, _ = tf.contrib.seq2seq.dynamic_decode(decoder, maximum_iterations=steps)
+    with tf.Session(graph=graph, backend=backend) as sess:
+        return sess.run([outputs.predicted_ids, state.log_probs, state.lengths,
+                         outputs.beam_search_decoder_output.scores])
+
+
+def test_contrib_seq2seq_exhaustive_beam_search_finds_the_best_sequence(backend):
+    """With as many beams as there are prefixes, beam search is exhaustive: its best
+    beam is the most probable sequence of at most 3 tokens (a sequence ends at its end
+    token), found by enumeration; beams come best first; lengths count the end token."""
+    import itertools
+
+    rng = np.random.RandomState(8)
+    vocab, steps = 4, 3
+    table = rng.randn(vocab, vocab).astype(np.float32) * 2
+    log_probs = table - np.log(np.exp(table).sum(1, keepdims=True))
+    best, best_score = None, -np.inf
+    for seq in itertools.product(range(vocab), repeat=steps):
+        if 0 in seq:
+            seq = seq[:seq.index(0) + 1]
+        score, prev = 0.0, 1
+        for token in seq:
+            score, prev = score + log_probs[prev, token], token
+        if score > best_score + 1e-9:
+            best, best_score = seq, score
+    ids, scores, lengths, step_scores = _bigram_beam_search(backend, table, vocab ** 2, steps)
+    top = ids[0, :, 0]
+    np.testing.assert_array_equal(top[:len(best)], best)
+    assert (top[len(best):] == 0).all()
+    np.testing.assert_allclose(scores[0, 0], best_score, rtol=1e-5)
+    assert lengths[0, 0] == len(best)
+    assert (step_scores[0, :, :-1] >= step_scores[0, :, 1:]).all()  # best first, each step
+
+
+def test_contrib_seq2seq_beam_width_one_is_greedy_and_penalties_reorder(backend):
+    rng = np.random.RandomState(9)
+    table = rng.randn(5, 5).astype(np.float32) * 2
+    ids, _, lengths, _ = _bigram_beam_search(backend, table, 1, 6)
+    token, greedy = 1, []
+    for _ in range(6):
+        token = int(table[token].argmax())
+        greedy.append(token)
+        if token == 0:
+            break
+    np.testing.assert_array_equal(ids[0, :len(greedy), 0], greedy)
+    assert lengths[0, 0] == len(greedy)
+    # length penalty: scores are log-probs / ((5 + length) / 6) ** weight
+    _, log_probs, lengths, step_scores = _bigram_beam_search(backend, table, 4, 4, 1.0)
+    np.testing.assert_allclose(step_scores[0, -1],
+                               log_probs[0] / ((5.0 + lengths[0]) / 6.0), rtol=1e-5)
+
+
+def _attention_beam_search(backend):
+    rng = np.random.RandomState(10)
+    beams = 3
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(11)
+        embedding = tf.get_variable("embedding", [S2S_VOCAB, S2S_DEPTH])
+        with tf.variable_scope("encoder"):
+            memory, state = tf.nn.dynamic_rnn(
+                tf.nn.rnn_cell.LSTMCell(S2S_UNITS),
+                tf.constant(rng.randn(2, 4, S2S_DEPTH).astype(np.float32)),
+                sequence_length=[4, 2], dtype=tf.float32)
+        mechanism = tf.contrib.seq2seq.BahdanauAttention(
+            S2S_UNITS, tf.contrib.seq2seq.tile_batch(memory, beams),
+            memory_sequence_length=tf.contrib.seq2seq.tile_batch(tf.constant([4, 2]), beams))
+        cell = tf.contrib.seq2seq.AttentionWrapper(
+            tf.nn.rnn_cell.LSTMCell(S2S_UNITS), mechanism, attention_layer_size=S2S_UNITS,
+            alignment_history=True)
+        initial = cell.zero_state(2 * beams, tf.float32).clone(
+            cell_state=tf.contrib.seq2seq.tile_batch(state, beams))
+        decoder = tf.contrib.seq2seq.BeamSearchDecoder(
+            cell, embedding, tf.fill([2], 1), 0, initial, beams,
+            output_layer=tf.layers.Dense(S2S_VOCAB), length_penalty_weight=0.6,
+            coverage_penalty_weight=0.2)
+        outputs, final, _ = tf.contrib.seq2seq.dynamic_decode(decoder, maximum_iterations=6)
+        fetches = [outputs.predicted_ids, outputs.beam_search_decoder_output.scores,
+                   final.lengths, final.cell_state.alignment_history]
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=graph, backend=backend) as sess:
+        sess.run(init)
+        return sess.run(fetches)
+
+
+@pytest.fixture(scope="module")
+def graph_attention_beam_search():
+    return _attention_beam_search("graph")
+
+
+def test_contrib_seq2seq_attention_beam_search_equal_on_both_backends(
+        backend, graph_attention_beam_search):
+    """NMT inference: tiled memory and state, Bahdanau attention with alignment history,
+    length and coverage penalties; the alignment history comes back reordered along the
+    beams' paths (a stacked tensor), and every value equals the graph backend's."""
+    ids, scores, lengths, history = _attention_beam_search(backend)
+    assert ids.shape[0] == 2 and ids.shape[2] == 3
+    assert history.shape == (ids.shape[1], 6, 4)
+    assert not history[:, 3:, 2:].any()  # the second sentence has 2 memory steps
+    for b in range(2):
+        for k in range(3):
+            row = list(ids[b, :, k])
+            assert lengths[b, k] == (row.index(0) + 1 if 0 in row else len(row))
+    assert (scores[..., :-1] >= scores[..., 1:]).all()
+    for got, want in zip([ids, scores, lengths, history], graph_attention_beam_search):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_contrib_seq2seq_beam_search_argument_errors():
+    with tf.Graph().as_default():
+        cell = tf.nn.rnn_cell.GRUCell(3)
+        embedding = tf.zeros([5, 2])
+        state = cell.zero_state(4, tf.float32)
+        with pytest.raises(ValueError, match="start_tokens must be a vector"):
+            tf.contrib.seq2seq.BeamSearchDecoder(cell, embedding, 1, 0, state, 2)
+        with pytest.raises(ValueError, match="end_token must be a scalar"):
+            tf.contrib.seq2seq.BeamSearchDecoder(cell, embedding, [1, 1], [0], state, 2)
+        # a state not tiled to batch * beams (TF's reshape names the sizes, as in TF1)
+        with pytest.raises(ValueError, match="Cannot reshape a tensor with 9 elements"):
+            tf.contrib.seq2seq.BeamSearchDecoder(cell, embedding, [1, 1], 0,
+                                                 cell.zero_state(3, tf.float32), 2)
+        decoder = tf.contrib.seq2seq.BeamSearchDecoder(cell, embedding, [1, 1], 0, state, 2,
+                                                       coverage_penalty_weight=0.5)
+        with pytest.raises(ValueError, match="coverage_penalty_weight must be 0.0"):
+            decoder.initialize()
