@@ -312,7 +312,7 @@ def test_nested_namespaces_import_as_modules():
     with pytest.raises(ImportError, match="tf.contrib.layers.no_such_layer"):
         from compat.v1.contrib.layers import no_such_layer  # noqa: F401
     with pytest.raises(ImportError, match="tfa.seq2seq"):
-        from compat.v1.contrib.seq2seq import BasicDecoder  # noqa: F401
+        from compat.v1.contrib.seq2seq import BahdanauMonotonicAttention  # noqa: F401
     with pytest.raises(ImportError, match="tensorflow-probability"):
         import compat.v1.contrib.distributions  # noqa: F401
     with pytest.raises(ModuleNotFoundError):
