@@ -150,12 +150,15 @@ ENTRIES = (
     _E("contrib.seq2seq.dynamic_decode / contrib.seq2seq.BasicDecoder / "
        "contrib.seq2seq.BasicDecoderOutput / contrib.seq2seq.Decoder / "
        "contrib.seq2seq.Helper / contrib.seq2seq.TrainingHelper / "
-       "contrib.seq2seq.GreedyEmbeddingHelper / contrib.seq2seq.SampleEmbeddingHelper",
+       "contrib.seq2seq.GreedyEmbeddingHelper / contrib.seq2seq.SampleEmbeddingHelper / "
+       "contrib.seq2seq.CustomHelper / contrib.seq2seq.InferenceHelper / "
+       "contrib.seq2seq.ScheduledEmbeddingTrainingHelper / "
+       "contrib.seq2seq.ScheduledOutputTrainingHelper",
        "shim", "shim",
        "compat's own decoding loop after TF 1.15's behaviour (variables under `decoder/`, "
        "lengths at the first finished step, impute_finished, maximum_iterations, time-major "
-       "outputs); tested against the cell unrolled by hand. The scheduled-sampling "
-       "helpers raise RemovedAPIError"),
+       "outputs; scheduled sampling with seeded draws equal on both backends); tested "
+       "against the cell unrolled by hand"),
     _E("contrib.seq2seq.AttentionWrapper / contrib.seq2seq.AttentionWrapperState / "
        "contrib.seq2seq.LuongAttention / contrib.seq2seq.BahdanauAttention / "
        "contrib.seq2seq.AttentionMechanism / contrib.seq2seq.hardmax / "

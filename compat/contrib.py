@@ -58,8 +58,7 @@ REPLACEMENTS = {
     "metrics": "tf.compat.v1.metrics (streaming metrics) or tf.keras.metrics",
     "losses": "tf.compat.v1.losses or tf.keras.losses",
     "seq2seq": "tensorflow-addons' tfa.seq2seq (unmaintained) or keras-nlp (compat covers "
-               "sequence_loss, BasicDecoder, dynamic_decode, TrainingHelper, "
-               "GreedyEmbeddingHelper, SampleEmbeddingHelper, LuongAttention, "
+               "sequence_loss, BasicDecoder, dynamic_decode, the helpers, LuongAttention, "
                "BahdanauAttention, AttentionWrapper, hardmax, tile_batch, BeamSearchDecoder "
                "and gather_tree)",
     "crf": "tensorflow-addons' tfa.text (unmaintained); compat covers crf_log_likelihood, "

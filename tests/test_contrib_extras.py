@@ -625,7 +625,7 @@ def test_contrib_seq2seq_decoder_argument_errors():
         with pytest.raises(ValueError, match="maximum_iterations must be a scalar"):
             tf.contrib.seq2seq.dynamic_decode(decoder, maximum_iterations=[3])
     with pytest.raises(RemovedAPIError) as info:
-        tf.contrib.seq2seq.ScheduledEmbeddingTrainingHelper  # noqa: B018
+        tf.contrib.seq2seq.LuongMonotonicAttention  # noqa: B018
     assert "BasicDecoder, dynamic_decode" in str(info.value)
 
 
@@ -979,3 +979,112 @@ def test_contrib_seq2seq_beam_search_argument_errors():
                                                        coverage_penalty_weight=0.5)
         with pytest.raises(ValueError, match="coverage_penalty_weight must be 0.0"):
             decoder.initialize()
+
+
+def _helper_run(backend, make_helper, depth=S2S_UNITS, steps=S2S_TIME):
+    """A GRU decoder driven by `make_helper(x, embedding)` (x: [batch, time, depth]
+    inputs), and the same cell unrolled by hand on x; returns ([sample ids, outputs,
+    lengths, hand-unrolled outputs per step], x)."""
+    rng = np.random.RandomState(12)
+    x = rng.randn(S2S_BATCH, steps, depth).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(13)
+        embedding = tf.get_variable("embedding", [S2S_VOCAB, depth])
+        cell = tf.nn.rnn_cell.GRUCell(S2S_UNITS)
+        helper = make_helper(tf.constant(x), embedding)
+        decoder = tf.contrib.seq2seq.BasicDecoder(cell, helper,
+                                                  cell.zero_state(S2S_BATCH, tf.float32))
+        outputs, _, lengths = tf.contrib.seq2seq.dynamic_decode(decoder,
+                                                                maximum_iterations=steps)
+        with tf.variable_scope("decoder", reuse=True):
+            state, hand = cell.zero_state(S2S_BATCH, tf.float32), []
+            for t in range(steps):
+                out, state = cell(tf.constant(x[:, t]), state)
+                hand.append(out)
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=graph, backend=backend) as sess:
+        sess.run(init)
+        return sess.run([outputs.sample_id, outputs.rnn_output, lengths, hand]), x
+
+
+def test_contrib_seq2seq_custom_inference_and_scheduled_helpers(backend):
+    lengths = [5, 2, 4]
+    # scheduled sampling with probability 0 is teacher forcing: outputs of the unrolled
+    # cell, ids -1 (embedding) / False (output) everywhere
+    (ids, out, got_lengths, hand), _ = _helper_run(
+        backend, lambda x, e: tf.contrib.seq2seq.ScheduledEmbeddingTrainingHelper(
+            x, lengths, e, 0.0, seed=1, scheduling_seed=2))
+    hand = np.stack(hand, 1)
+    np.testing.assert_array_equal(got_lengths, [5, 2, 4])
+    assert (ids == -1).all()
+    np.testing.assert_allclose(out[0], hand[0], rtol=1e-5, atol=1e-6)
+    (ids, out, _, _), _ = _helper_run(
+        backend, lambda x, e: tf.contrib.seq2seq.ScheduledOutputTrainingHelper(
+            x, lengths, 0.0, seed=1))
+    assert ids.dtype == bool and not ids.any()
+    np.testing.assert_allclose(out[0], hand[0], rtol=1e-5, atol=1e-6)
+    # probability 1 on outputs: every next input is the previous output
+    (ids, out, _, _), x = _helper_run(
+        backend, lambda x, e: tf.contrib.seq2seq.ScheduledOutputTrainingHelper(
+            x, tf.constant([5, 5, 5]), 1.0, seed=1))
+    assert ids.all()
+    np.testing.assert_allclose(out[:, 0], hand[:, 0], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(out[:, 1], hand[:, 1])  # step 1 read the output, not x[:, 1]
+    # probability 1 on embeddings: the sampled ids (valid ids) feed the next step
+    (ids, _, _, _), _ = _helper_run(
+        backend, lambda x, e: tf.contrib.seq2seq.ScheduledEmbeddingTrainingHelper(
+            x, lengths, e, 1.0, seed=1, scheduling_seed=2))
+    assert ((ids >= 0) & (ids < S2S_UNITS)).all()
+
+    # CustomHelper as greedy decoding = GreedyEmbeddingHelper
+    def custom(x, embedding):
+        start = tf.nn.embedding_lookup(embedding, tf.fill([S2S_BATCH], 1))
+        return tf.contrib.seq2seq.CustomHelper(
+            lambda: (tf.tile([False], [S2S_BATCH]), start),
+            lambda time, outputs, state: tf.argmax(outputs, -1, output_type=tf.int32),
+            lambda time, outputs, state, sample_ids: (
+                tf.equal(sample_ids, 0), tf.nn.embedding_lookup(embedding, sample_ids), state))
+
+    (custom_ids, custom_out, custom_lengths, _), _ = _helper_run(backend, custom)
+    (greedy_ids, greedy_out, greedy_lengths, _), _ = _helper_run(
+        backend, lambda x, e: tf.contrib.seq2seq.GreedyEmbeddingHelper(
+            e, tf.fill([S2S_BATCH], 1), 0))
+    np.testing.assert_array_equal(custom_ids, greedy_ids)
+    np.testing.assert_array_equal(custom_out, greedy_out)
+    np.testing.assert_array_equal(custom_lengths, greedy_lengths)
+
+    # InferenceHelper on continuous outputs: the output is the next input; a sequence ends
+    # when its first output unit is positive
+    (samples, out, ends, _), x = _helper_run(
+        backend, lambda x, e: tf.contrib.seq2seq.InferenceHelper(
+            lambda outputs: outputs, [S2S_UNITS], tf.float32, x[:, 0],
+            lambda sample: sample[:, 0] > 0))
+    np.testing.assert_array_equal(samples, out)
+    for b in range(S2S_BATCH):
+        positive = list(out[b, :, 0] > 0)
+        assert ends[b] == (positive.index(True) + 1 if True in positive else S2S_TIME)
+    with pytest.raises(ValueError, match="must be either a scalar or a vector"):
+        with tf.Graph().as_default():
+            tf.contrib.seq2seq.ScheduledOutputTrainingHelper(tf.zeros([2, 3, 1]), [3, 3],
+                                                            [[0.5]])
+
+
+def _scheduled_run(backend):
+    (ids, out, _, _), _ = _helper_run(
+        backend, lambda x, e: tf.contrib.seq2seq.ScheduledEmbeddingTrainingHelper(
+            x, tf.constant([5, 2, 4]), e, 0.5, seed=1, scheduling_seed=2))
+    return ids, out
+
+
+@pytest.fixture(scope="module")
+def graph_scheduled_run():
+    return _scheduled_run("graph")
+
+
+def test_contrib_seq2seq_scheduled_sampling_draws_equally_on_both_backends(
+        backend, graph_scheduled_run):
+    ids, out = _scheduled_run(backend)
+    assert (ids == -1).any() and (ids >= 0).any()
+    np.testing.assert_array_equal(ids, graph_scheduled_run[0])
+    np.testing.assert_array_equal(out, graph_scheduled_run[1])
