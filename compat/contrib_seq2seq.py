@@ -274,7 +274,19 @@ class SampleEmbeddingHelper(GreedyEmbeddingHelper):
         return _v1.distributions.Categorical(logits=logits).sample(seed=self._seed)
 
 
-class CustomHelper(Helper):
+class _DeclaredSamples(Helper):
+    """A helper whose sample ids' shape and dtype are given to it."""
+
+    @property
+    def sample_ids_shape(self):
+        return self._sample_ids_shape
+
+    @property
+    def sample_ids_dtype(self):
+        return self._sample_ids_dtype
+
+
+class CustomHelper(_DeclaredSamples):
     """A helper from three functions: ``initialize_fn()`` -> (finished, inputs),
     ``sample_fn(time, outputs, state)`` -> sample ids and
     ``next_inputs_fn(time, outputs, state, sample_ids)`` -> (finished, inputs, state)."""
@@ -294,14 +306,6 @@ class CustomHelper(Helper):
             raise ValueError("batch_size accessed before initialize was called")
         return self._batch_size
 
-    @property
-    def sample_ids_shape(self):
-        return self._sample_ids_shape
-
-    @property
-    def sample_ids_dtype(self):
-        return self._sample_ids_dtype
-
     def initialize(self, name=None):
         with _tf.name_scope(name or f"{type(self).__name__}Initialize"):
             finished, next_inputs = self._initialize_fn()
@@ -319,7 +323,7 @@ class CustomHelper(Helper):
                                         sample_ids=sample_ids)
 
 
-class InferenceHelper(Helper):
+class InferenceHelper(_DeclaredSamples):
     """Inference on continuous outputs: ``sample_fn(outputs)`` gives the sample,
     ``next_inputs_fn(sample)`` (default: the sample itself) the next input, and
     ``end_fn(sample)`` which batch entries are finished."""
@@ -328,8 +332,8 @@ class InferenceHelper(Helper):
                  next_inputs_fn=None):
         self._sample_fn = sample_fn
         self._end_fn = end_fn
-        self._sample_shape = _tf.TensorShape(sample_shape)
-        self._sample_dtype = sample_dtype
+        self._sample_ids_shape = _tf.TensorShape(sample_shape)
+        self._sample_ids_dtype = sample_dtype
         self._next_inputs_fn = next_inputs_fn
         self._start_inputs = _tf.convert_to_tensor(start_inputs, name="start_inputs")
         self._batch_size = _tf.shape(self._start_inputs)[0]
@@ -337,14 +341,6 @@ class InferenceHelper(Helper):
     @property
     def batch_size(self):
         return self._batch_size
-
-    @property
-    def sample_ids_shape(self):
-        return self._sample_shape
-
-    @property
-    def sample_ids_dtype(self):
-        return self._sample_dtype
 
     def initialize(self, name=None):
         return _tf.tile([False], [self._batch_size]), self._start_inputs
