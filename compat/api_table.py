@@ -167,8 +167,12 @@ ENTRIES = (
        "attention_wrapper/attention_layer, luong_attention/attention_g, "
        "bahdanau_attention/{query_layer, attention_v, attention_g, attention_b}), scores "
        "masked past memory_sequence_length, several mechanisms, alignment_history, "
-       "batch-size checks; tested against NumPy. Monotonic attentions raise "
-       "RemovedAPIError"),
+       "batch-size checks; tested against NumPy"),
+    _E("contrib.seq2seq.BahdanauMonotonicAttention / contrib.seq2seq.LuongMonotonicAttention "
+       "/ contrib.seq2seq.monotonic_attention / contrib.seq2seq.safe_cumprod", "shim", "shim",
+       "compat's own, after TF 1.15's behaviour (sigmoid of the score plus a learned "
+       "attention_score_bias, optional seeded pre-sigmoid noise, 'recursive' / 'parallel' / "
+       "'hard' modes, attention starting on the first memory step); tested against NumPy"),
     _E("contrib.seq2seq.BeamSearchDecoder / contrib.seq2seq.BeamSearchDecoderState / "
        "contrib.seq2seq.BeamSearchDecoderOutput / contrib.seq2seq.FinalBeamSearchDecoderOutput "
        "/ contrib.seq2seq.gather_tree", "shim", "shim",

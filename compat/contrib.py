@@ -58,9 +58,9 @@ REPLACEMENTS = {
     "metrics": "tf.compat.v1.metrics (streaming metrics) or tf.keras.metrics",
     "losses": "tf.compat.v1.losses or tf.keras.losses",
     "seq2seq": "tensorflow-addons' tfa.seq2seq (unmaintained) or keras-nlp (compat covers "
-               "sequence_loss, BasicDecoder, dynamic_decode, the helpers, LuongAttention, "
-               "BahdanauAttention, AttentionWrapper, hardmax, tile_batch, BeamSearchDecoder "
-               "and gather_tree)",
+               "TF 1.15's contrib.seq2seq: sequence_loss, BasicDecoder, dynamic_decode, the "
+               "helpers, LuongAttention, BahdanauAttention and their monotonic forms, "
+               "AttentionWrapper, BeamSearchDecoder, gather_tree, tile_batch)",
     "crf": "tensorflow-addons' tfa.text (unmaintained); compat covers crf_log_likelihood, "
            "crf_decode, viterbi_decode and the scores",
     "distributions": "tensorflow-probability (tfp.distributions)",

@@ -6,8 +6,9 @@
 attention: ``LuongAttention``, ``BahdanauAttention`` (scaled / normalized forms, memory
 masking by length), ``AttentionWrapper`` with ``AttentionWrapperState``, ``hardmax`` and
 ``tile_batch``;
-``BeamSearchDecoder`` (length and coverage penalties) with ``gather_tree``. The monotonic
-attentions are not covered (they raise RemovedAPIError).
+``BeamSearchDecoder`` (length and coverage penalties) with ``gather_tree``; the monotonic
+attentions ``BahdanauMonotonicAttention`` / ``LuongMonotonicAttention`` with
+``monotonic_attention`` and ``safe_cumprod``.
 
 Written after TF 1.15's documented behaviour. sequence_loss: weights mask or weight the
 tokens, and the loss is averaged by the total weight (``average_across_*``) or summed and
@@ -34,6 +35,9 @@ written with TF ops after the kernel's documented behaviour.
 
 import abc
 import collections
+import functools
+
+import numpy as np
 
 import tensorflow as _tf
 from tensorflow.python.framework import tensor_util as _tensor_util
@@ -47,9 +51,11 @@ __all__ = ["sequence_loss", "Decoder", "BasicDecoder", "BasicDecoderOutput", "dy
            "ScheduledOutputTrainingHelper",
            "AttentionMechanism", "AttentionWrapperState", "hardmax", "tile_batch",
            "BeamSearchDecoder", "BeamSearchDecoderState", "BeamSearchDecoderOutput",
-           "FinalBeamSearchDecoderOutput", "gather_tree"]
+           "FinalBeamSearchDecoderOutput", "gather_tree", "monotonic_attention",
+           "safe_cumprod"]
 # built on tf-keras's TF1 RNNCell and tf.layers.Dense by attention_classes()
-ATTENTION_CLASSES = ("LuongAttention", "BahdanauAttention", "AttentionWrapper")
+ATTENTION_CLASSES = ("LuongAttention", "BahdanauAttention", "AttentionWrapper",
+                     "BahdanauMonotonicAttention", "LuongMonotonicAttention")
 
 _v1 = _tf.compat.v1
 
@@ -810,6 +816,71 @@ def _compute_attention(mechanism, cell_output, attention_state, attention_layer)
     return attention, alignments, next_attention_state
 
 
+def safe_cumprod(x, *args, **kwargs):
+    """cumprod of positive `x` computed as exp(cumsum(log x)) (x clipped to [tiny, 1]),
+    which neither underflows nor has an unstable gradient; arguments as tf.cumprod."""
+    with _tf.name_scope("SafeCumprod"):
+        x = _tf.convert_to_tensor(x, name="x")
+        tiny = np.finfo(x.dtype.as_numpy_dtype).tiny
+        return _tf.exp(_tf.cumsum(_tf.math.log(_tf.clip_by_value(x, tiny, 1)), *args,
+                                  **kwargs))
+
+
+def monotonic_attention(p_choose_i, previous_attention, mode):
+    """The monotonic attention distribution (Raffel et al. 2017) from the choosing
+    probabilities [batch, memory time] and the previous step's attention:
+    ``attention[i] = p[i] * q[i]``, ``q[i] = (1 - p[i - 1]) * q[i - 1] + previous[i]``;
+    mode 'recursive' (a scan, exact), 'parallel' (closed form with cumulative products)
+    or 'hard' (probabilities of 0 or 1 only)."""
+    p_choose_i = _tf.convert_to_tensor(p_choose_i, name="p_choose_i")
+    previous_attention = _tf.convert_to_tensor(previous_attention, name="previous_attention")
+    if mode == "recursive":
+        batch = _static_or_dynamic(p_choose_i, 0)
+        shifted = _tf.concat([_tf.ones((batch, 1)), 1 - p_choose_i[:, :-1]], 1)
+        q = _tf.scan(lambda x, yz: _tf.reshape(yz[0] * x + yz[1], (batch,)),
+                     [_tf.transpose(shifted), _tf.transpose(previous_attention)],
+                     _tf.zeros((batch,)))
+        return p_choose_i * _tf.transpose(q)
+    if mode == "parallel":
+        cumprod = safe_cumprod(1 - p_choose_i, axis=1, exclusive=True)
+        return p_choose_i * cumprod * _tf.cumsum(
+            previous_attention / _tf.clip_by_value(cumprod, 1e-10, 1.0), axis=1)
+    if mode == "hard":
+        p_choose_i *= _tf.cumsum(previous_attention, axis=1)
+        return p_choose_i * _tf.math.cumprod(1 - p_choose_i, axis=1, exclusive=True)
+    raise ValueError("mode must be 'recursive', 'parallel', or 'hard'.")
+
+
+def _monotonic_probability_fn(score, previous_alignments, sigmoid_noise, mode, seed=None):
+    if sigmoid_noise > 0:
+        score += sigmoid_noise * _v1.random_normal(_tf.shape(score), dtype=score.dtype,
+                                                   seed=seed)
+    if mode == "hard":
+        p_choose_i = _tf.cast(score > 0, score.dtype)
+    else:
+        p_choose_i = _tf.sigmoid(score)
+    return monotonic_attention(p_choose_i, previous_alignments, mode)
+
+
+def _monotonic_fn(sigmoid_noise, mode, seed):
+    return functools.partial(_monotonic_probability_fn, sigmoid_noise=sigmoid_noise,
+                             mode=mode, seed=seed)
+
+
+def _dirac_alignments(mechanism, batch_size, dtype):
+    """All attention on the first memory step (monotonic attention starts there)."""
+    return _tf.one_hot(_tf.zeros((batch_size,), dtype=_tf.int32),
+                       mechanism.alignments_size, dtype=dtype)
+
+
+def _with_score_bias(mechanism, score, dtype):
+    """`score` plus the mechanism's learned ``attention_score_bias`` if it has one."""
+    if mechanism._score_bias_init is None:  # noqa: SLF001 - the mechanism's own setting
+        return score
+    return score + _v1.get_variable("attention_score_bias", dtype=dtype,
+                                    initializer=mechanism._score_bias_init)  # noqa: SLF001
+
+
 def _static_or_dynamic(tensor, axis):
     return tensor.shape[axis] or _tf.shape(tensor)[axis]
 
@@ -820,6 +891,7 @@ def attention_classes(rnn_cell, dense):
     layer_base = next(c for c in dense.__mro__ if c.__name__ == "Layer")  # tf.layers.Layer
 
     class _BaseAttentionMechanism(AttentionMechanism):
+        _score_bias_init = None  # the monotonic attentions learn a bias from this value
         def __init__(self, query_layer, memory, probability_fn, memory_sequence_length=None,
                      memory_layer=None, check_inner_dims_defined=True,
                      score_mask_value=None, custom_key_value_fn=None, name=None):
@@ -870,12 +942,12 @@ def attention_classes(rnn_cell, dense):
 
         def __init__(self, num_units, memory, memory_sequence_length=None, scale=False,
                      probability_fn=None, score_mask_value=None, dtype=None,
-                     custom_key_value_fn=None, name="LuongAttention"):
+                     custom_key_value_fn=None, name="LuongAttention", *, _probability=None):
             super().__init__(
                 query_layer=None,
                 memory_layer=dense(num_units, name="memory_layer", use_bias=False,
                                    dtype=dtype or _tf.float32),
-                memory=memory, probability_fn=wrapped(probability_fn),
+                memory=memory, probability_fn=_probability or wrapped(probability_fn),
                 memory_sequence_length=memory_sequence_length,
                 score_mask_value=score_mask_value, custom_key_value_fn=custom_key_value_fn,
                 name=name)
@@ -883,11 +955,13 @@ def attention_classes(rnn_cell, dense):
             self._scale = scale
             self._name = name
 
+        _scope = "luong_attention"
+
         def __call__(self, query, state):
-            with _v1.variable_scope(None, "luong_attention", [query]):
+            with _v1.variable_scope(None, self._scope, [query]):
                 g = _v1.get_variable("attention_g", dtype=query.dtype, shape=(),
                                      initializer=_v1.ones_initializer) if self._scale else None
-                score = _luong_score(query, self._keys, g)
+                score = _with_score_bias(self, _luong_score(query, self._keys, g), query.dtype)
             alignments = self._probability_fn(score, state)
             return alignments, alignments
 
@@ -897,13 +971,14 @@ def attention_classes(rnn_cell, dense):
 
         def __init__(self, num_units, memory, memory_sequence_length=None, normalize=False,
                      probability_fn=None, score_mask_value=None, dtype=None,
-                     custom_key_value_fn=None, name="BahdanauAttention"):
+                     custom_key_value_fn=None, name="BahdanauAttention", *,
+                     _probability=None):
             dtype = dtype or _tf.float32
             super().__init__(
                 query_layer=dense(num_units, name="query_layer", use_bias=False, dtype=dtype),
                 memory_layer=dense(num_units, name="memory_layer", use_bias=False,
                                    dtype=dtype),
-                memory=memory, probability_fn=wrapped(probability_fn),
+                memory=memory, probability_fn=_probability or wrapped(probability_fn),
                 custom_key_value_fn=custom_key_value_fn,
                 memory_sequence_length=memory_sequence_length,
                 score_mask_value=score_mask_value, name=name)
@@ -911,8 +986,10 @@ def attention_classes(rnn_cell, dense):
             self._normalize = normalize
             self._name = name
 
+        _scope = "bahdanau_attention"
+
         def __call__(self, query, state):
-            with _v1.variable_scope(None, "bahdanau_attention", [query]):
+            with _v1.variable_scope(None, self._scope, [query]):
                 processed = self.query_layer(query) if self.query_layer else query
                 v = _v1.get_variable("attention_v", [self._num_units], dtype=query.dtype)
                 g = b = None
@@ -922,9 +999,44 @@ def attention_classes(rnn_cell, dense):
                         initializer=_v1.constant_initializer((1.0 / self._num_units) ** 0.5))
                     b = _v1.get_variable("attention_b", [self._num_units], dtype=query.dtype,
                                          initializer=_v1.zeros_initializer())
-                score = _bahdanau_score(processed, self._keys, v, g, b)
+                score = _with_score_bias(self, _bahdanau_score(processed, self._keys, v, g, b),
+                                         processed.dtype)
             alignments = self._probability_fn(score, state)
             return alignments, alignments
+
+    class BahdanauMonotonicAttention(BahdanauAttention):
+        """Bahdanau-style scores (optionally normalized) plus a learned
+        ``attention_score_bias``, turned into monotonic attention (Raffel et al. 2017)."""
+
+        _scope = "bahdanau_monotonic_attention"
+        initial_alignments = _dirac_alignments
+
+        def __init__(self, num_units, memory, memory_sequence_length=None, normalize=False,
+                     score_mask_value=None, sigmoid_noise=0.0, sigmoid_noise_seed=None,
+                     score_bias_init=0.0, mode="parallel", dtype=None,
+                     name="BahdanauMonotonicAttention"):
+            super().__init__(num_units, memory, memory_sequence_length, normalize,
+                             score_mask_value=score_mask_value, dtype=dtype, name=name,
+                             _probability=_monotonic_fn(sigmoid_noise, mode,
+                                                        sigmoid_noise_seed))
+            self._score_bias_init = score_bias_init
+
+    class LuongMonotonicAttention(LuongAttention):
+        """Luong-style scores (optionally scaled) plus a learned ``attention_score_bias``,
+        turned into monotonic attention (Raffel et al. 2017)."""
+
+        _scope = "luong_monotonic_attention"
+        initial_alignments = _dirac_alignments
+
+        def __init__(self, num_units, memory, memory_sequence_length=None, scale=False,
+                     score_mask_value=None, sigmoid_noise=0.0, sigmoid_noise_seed=None,
+                     score_bias_init=0.0, mode="parallel", dtype=None,
+                     name="LuongMonotonicAttention"):
+            super().__init__(num_units, memory, memory_sequence_length, scale,
+                             score_mask_value=score_mask_value, dtype=dtype, name=name,
+                             _probability=_monotonic_fn(sigmoid_noise, mode,
+                                                        sigmoid_noise_seed))
+            self._score_bias_init = score_bias_init
 
     class AttentionWrapper(rnn_cell):
         """Wraps `cell` with attention over one or more mechanisms: each step feeds
@@ -1096,7 +1208,9 @@ def attention_classes(rnn_cell, dense):
             return (attention if self._output_attention else cell_output), next_state
 
     return {"LuongAttention": LuongAttention, "BahdanauAttention": BahdanauAttention,
-            "AttentionWrapper": AttentionWrapper}
+            "AttentionWrapper": AttentionWrapper,
+            "BahdanauMonotonicAttention": BahdanauMonotonicAttention,
+            "LuongMonotonicAttention": LuongMonotonicAttention}
 
 
 _BATCH_MISMATCH = ("Non-matching batch sizes between the memory (encoder output) and "

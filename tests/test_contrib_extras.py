@@ -625,7 +625,7 @@ def test_contrib_seq2seq_decoder_argument_errors():
         with pytest.raises(ValueError, match="maximum_iterations must be a scalar"):
             tf.contrib.seq2seq.dynamic_decode(decoder, maximum_iterations=[3])
     with pytest.raises(RemovedAPIError) as info:
-        tf.contrib.seq2seq.LuongMonotonicAttention  # noqa: B018
+        tf.contrib.seq2seq.BeamSearchDecoderV2  # noqa: B018
     assert "BasicDecoder, dynamic_decode" in str(info.value)
 
 
@@ -1088,3 +1088,75 @@ def test_contrib_seq2seq_scheduled_sampling_draws_equally_on_both_backends(
     assert (ids == -1).any() and (ids >= 0).any()
     np.testing.assert_array_equal(ids, graph_scheduled_run[0])
     np.testing.assert_array_equal(out, graph_scheduled_run[1])
+
+
+def _monotonic_numpy(p, previous):
+    q = np.zeros_like(p)
+    for i in range(p.shape[1]):
+        q[:, i] = (1 - p[:, i - 1]) * q[:, i - 1] + previous[:, i] if i else previous[:, 0]
+    return p * q
+
+
+def test_contrib_seq2seq_monotonic_attention_modes(backend):
+    rng = np.random.RandomState(14)
+    p = rng.uniform(0.05, 0.95, (3, 6)).astype(np.float32)
+    previous = _softmax(rng.randn(3, 6)).astype(np.float32)
+    hard_p = (rng.rand(3, 6) > 0.5).astype(np.float32)
+    hard_previous = np.eye(6, dtype=np.float32)[[0, 2, 5]]
+    graph = tf.Graph()
+    with graph.as_default():
+        modes = {mode: tf.contrib.seq2seq.monotonic_attention(p, previous, mode)
+                 for mode in ("recursive", "parallel")}
+        hard = tf.contrib.seq2seq.monotonic_attention(hard_p, hard_previous, "hard")
+        cumprod = tf.contrib.seq2seq.safe_cumprod(p, axis=1, exclusive=True)
+        with pytest.raises(ValueError, match="mode must be"):
+            tf.contrib.seq2seq.monotonic_attention(p, previous, "soft")
+    with tf.Session(graph=graph, backend=backend) as sess:
+        got, got_hard, got_cumprod = sess.run([modes, hard, cumprod])
+    want = _monotonic_numpy(p, previous)
+    np.testing.assert_allclose(got["recursive"], want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(got["parallel"], want, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(got_hard, _monotonic_numpy(hard_p, hard_previous))
+    np.testing.assert_allclose(got_cumprod, np.cumprod(np.concatenate(
+        [np.ones((3, 1)), p[:, :-1]], 1), 1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["bahdanau", "luong"])
+def test_contrib_seq2seq_monotonic_mechanisms_against_numpy(backend, kind):
+    """A monotonic mechanism's first step: sigmoid(score + attention_score_bias) through
+    the recursion from all attention on the first memory step; TF1's variable names."""
+    rng = np.random.RandomState(15)
+    memory = rng.randn(2, 5, 4).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(16)
+        if kind == "bahdanau":
+            mechanism = tf.contrib.seq2seq.BahdanauMonotonicAttention(
+                4, tf.constant(memory), memory_sequence_length=[5, 3], normalize=True,
+                score_bias_init=-1.0)
+        else:
+            mechanism = tf.contrib.seq2seq.LuongMonotonicAttention(
+                4, tf.constant(memory), scale=True, score_bias_init=0.5, mode="recursive")
+        cell = tf.contrib.seq2seq.AttentionWrapper(tf.nn.rnn_cell.GRUCell(4), mechanism,
+                                                   output_attention=False)
+        state = cell.zero_state(2, tf.float32)
+        h, next_state = cell(tf.constant(rng.randn(2, 3).astype(np.float32)), state)
+        variables = {v.op.name: v for v in tf.global_variables()}
+    with tf.Session(graph=graph, backend=backend) as sess:
+        sess.run(tf.variables_initializer(list(variables.values())))
+        first, h, alignments, w = sess.run([state.alignments, h, next_state.alignments,
+                                            variables])
+    np.testing.assert_array_equal(first, [[1, 0, 0, 0, 0]] * 2)
+    keys = memory @ w["memory_layer/kernel"]
+    scope = f"attention_wrapper/{kind}_monotonic_attention/"
+    if kind == "bahdanau":
+        v = w[scope + "attention_v"]
+        normed_v = w[scope + "attention_g"] * v / np.sqrt((v ** 2).sum())
+        query = h @ w[scope + "query_layer/kernel"]
+        score = (normed_v * np.tanh(keys + query[:, None] + w[scope + "attention_b"])).sum(2)
+        score = np.where(np.arange(5)[None] < np.array([[5], [3]]), score, -np.inf)
+    else:
+        score = w[scope + "attention_g"] * np.einsum("bu,btu->bt", h, keys)
+    assert w[scope + "attention_score_bias"] == (-1.0 if kind == "bahdanau" else 0.5)
+    p = 1 / (1 + np.exp(-(score + w[scope + "attention_score_bias"])))
+    np.testing.assert_allclose(alignments, _monotonic_numpy(p, first), rtol=1e-4, atol=1e-6)

@@ -263,7 +263,7 @@ def test_contrib_rnn_and_framework(backend):
 
 
 @pytest.mark.parametrize("path, hint", [
-    ("seq2seq.LuongMonotonicAttention", "tfa.seq2seq"),
+    ("seq2seq.BeamSearchDecoderV2", "tfa.seq2seq"),
     ("distributions", "tensorflow-probability"),
     ("learn", "tf.keras"),
     ("rnn.LayerNormBasicLSTMCell", "tfa.rnn.LayerNormLSTMCell"),

@@ -311,8 +311,8 @@ def test_nested_namespaces_import_as_modules():
     assert streaming_auc is tf1.contrib.metrics.streaming_auc
     with pytest.raises(ImportError, match="tf.contrib.layers.no_such_layer"):
         from compat.v1.contrib.layers import no_such_layer  # noqa: F401
-    with pytest.raises(ImportError, match="tfa.seq2seq"):
-        from compat.v1.contrib.seq2seq import BahdanauMonotonicAttention  # noqa: F401
+    with pytest.raises(ImportError, match="tf.keras.layers.LSTM"):
+        from compat.v1.contrib.cudnn_rnn import CudnnLSTM  # noqa: F401
     with pytest.raises(ImportError, match="tensorflow-probability"):
         import compat.v1.contrib.distributions  # noqa: F401
     with pytest.raises(ModuleNotFoundError):

@@ -42,7 +42,7 @@ if True:
     tf.disable_eager_execution()
 tf.compat.v1.disable_v2_behavior()  # keep me
 x = tf.placeholder(tf.float32)
-y = tf.contrib.seq2seq.BahdanauMonotonicAttention
+y = tf.contrib.cudnn_rnn.CudnnLSTM
 '''
 
 
@@ -92,8 +92,8 @@ def test_report_lists_symbols_support_backend_and_ported(project, monkeypatch):
     assert model.backend == "eager" and "module table" in model.backend_source
     assert model.ported.endswith(os.path.join("ported", "model.py"))
     v1 = {s["symbol"]: s for s in reports["pkg.v1style"].symbols}
-    assert v1["contrib.seq2seq.BahdanauMonotonicAttention"]["eager"] == "missing"
-    assert "tfa.seq2seq" in v1["contrib.seq2seq.BahdanauMonotonicAttention"]["note"]
+    assert v1["contrib.cudnn_rnn.CudnnLSTM"]["eager"] == "missing"
+    assert "tf.keras.layers.LSTM" in v1["contrib.cudnn_rnn.CudnnLSTM"]["note"]
     assert "compat" not in v1
     assert reports["pkg.broken"].error.startswith("syntax error at line 1")
     assert reports["pkg.star"].star_imports == [1]
@@ -134,7 +134,7 @@ def test_migrate_rewrites_imports_keeps_comments_and_is_idempotent(project, caps
             pass
         # keep me
         x = tf.placeholder(tf.float32)
-        y = tf.contrib.seq2seq.BahdanauMonotonicAttention
+        y = tf.contrib.cudnn_rnn.CudnnLSTM
         ''')
     assert "rewrote 3 of 8 file(s)" in out.out  # model, v1style, ported/model
     assert "broken.py:1: syntax error" in out.err
@@ -174,7 +174,7 @@ import tensorflow.contrib.slim as slim
 from tensorflow.contrib.slim.nets import resnet_v1
 from tensorflow.contrib import layers as contrib_layers
 from tensorflow.contrib.framework import arg_scope
-from tensorflow.contrib.seq2seq import BahdanauMonotonicAttention
+from tensorflow.contrib.cudnn_rnn import CudnnLSTM
 
 
 def main(backend):
@@ -203,9 +203,9 @@ def test_migrate_rewrites_tf_contrib_imports(tmp_path, backend):
     assert "from compat.v1.contrib.framework import arg_scope\n" in text  # tf-slim's
     assert "tensorflow" not in text.replace("import compat.v1 as tf", "")
     [(line, reason)] = m.not_rewritten
-    assert line == 7 and "tf.contrib.seq2seq" in reason and "tfa.seq2seq" in reason
+    assert line == 7 and "tf.contrib.cudnn_rnn" in reason and "tf.keras.layers.LSTM" in reason
     f.write_text(text.replace(
-        "from compat.v1.contrib.seq2seq import BahdanauMonotonicAttention\n", ""))
+        "from compat.v1.contrib.cudnn_rnn import CudnnLSTM\n", ""))
     import compat.v1 as tf
     with tf.Graph().as_default():
         out = runpy.run_path(str(f))["main"](backend)
@@ -236,6 +236,6 @@ def test_support_levels_of_contrib_pieces():
     assert tools.support("contrib.layers.layer_norm")[:2] == ("native", "rewritten")
     graph, eager, note = tools.support("contrib.metrics.streaming_pearson_correlation")
     assert (graph, eager) == ("native", "rewritten") and "tf-slim" in note
-    graph, eager, note = tools.support("contrib.seq2seq.BahdanauMonotonicAttention")
-    assert (graph, eager) == ("missing", "missing") and "tfa.seq2seq" in note
+    graph, eager, note = tools.support("contrib.cudnn_rnn.CudnnLSTM")
+    assert (graph, eager) == ("missing", "missing") and "tf.keras.layers.LSTM" in note
     assert tools.support("get_session_handle")[:2] == ("native", "unsupported")
