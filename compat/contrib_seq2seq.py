@@ -248,6 +248,7 @@ class GreedyEmbeddingHelper(Helper):
         return _tf.tile([False], [self._batch_size]), self._start_inputs
 
     def _ids(self, outputs):
+        """The step's ids from its outputs (logits): the argmax here."""
         return _tf.cast(_tf.argmax(outputs, axis=-1), _tf.int32)
 
     def sample(self, time, outputs, state, name=None):
@@ -272,9 +273,7 @@ class SampleEmbeddingHelper(GreedyEmbeddingHelper):
         self._softmax_temperature = softmax_temperature
         self._seed = seed
 
-    def sample(self, time, outputs, state, name=None):
-        if not _tf.is_tensor(outputs):
-            raise TypeError(f"Expected outputs to be a single Tensor, got: {type(outputs)}")
+    def _ids(self, outputs):
         logits = outputs if self._softmax_temperature is None else (
             outputs / self._softmax_temperature)
         return _v1.distributions.Categorical(logits=logits).sample(seed=self._seed)
