@@ -8,8 +8,9 @@ Public API::
     compat.backend()                  # the backend a Session created here would use
 """
 
-from compat._config import (BACKENDS, DEFAULT_BACKEND, backend, module_table, override_backend,
-                            reload_config, resolve_backend, use_backend)
+from compat.runtime.config import (BACKENDS, DEFAULT_BACKEND, backend, module_table,
+                                   override_backend, reload_config, resolve_backend,
+                                   use_backend)
 
 __version__ = "0.1.0"
 
@@ -31,7 +32,7 @@ __all__ = [
 def __getattr__(name):
     # Lazy: `import compat` (e.g. by the pytest plugin) does not import TensorFlow.
     if name in ("Session", "InteractiveSession"):
-        from compat import session
+        from compat.runtime import session
         return getattr(session, name)
     if name == "errors":
         import tensorflow as tf

@@ -8,14 +8,14 @@ __all__ = ["main"]
 
 
 def _cmd_backend(args):
-    from compat import _config
+    from compat.runtime import config as _config
     name, source = _config.resolve_backend(None, args.module)
     print(f"{name}\t(from {source}, module {args.module!r})")
     return 0
 
 
 def _cmd_api_table(args):
-    from compat import api_table
+    from compat.tf1 import api_table
     if args.json:
         print(json.dumps([e._asdict() for e in api_table.ENTRIES], indent=2))
     else:
@@ -24,14 +24,14 @@ def _cmd_api_table(args):
 
 
 def _cmd_report(args):
-    from compat import tools
+    from compat import tooling as tools
     fmt = "json" if args.json else "markdown" if args.markdown else "text"
     print(tools.format_report(tools.report(args.path), fmt))
     return 0
 
 
 def _cmd_migrate(args):
-    from compat import tools
+    from compat import tooling as tools
     results = tools.migrate(args.path, write=not args.diff)
     changed = [m for m in results if m.changed]
     for m in results:

@@ -111,7 +111,7 @@ def compat_backend(request):
     if name not in _BACKENDS:
         yield None
         return
-    from compat import _config
+    from compat.runtime import config as _config
     with _config.override_backend(name, "pytest --compat-backend"):
         yield name
 

@@ -1,10 +1,10 @@
 """Drop-in TF1 namespace: ``import compat.v1 as tf``.
 
 Exposes TensorFlow's ``tf.compat.v1`` surface. Graph-building calls run in the
-TF1 default graph when the caller executes eagerly (see :mod:`compat._guard`),
+TF1 default graph when the caller executes eagerly (see :mod:`compat.tf1.guard`),
 so TF1 programs that build at module top level work without switching the
 process to graph mode. ``Session`` and ``InteractiveSession`` are the shim's
-(:mod:`compat.session`), running on the backend chosen by
+(:mod:`compat.runtime.session`), running on the backend chosen by
 :func:`compat.resolve_backend`. Process-wide switches (``disable_v2_behavior``,
 ``disable_eager_execution``, ...) are no-ops: the shim recreates TF1 behaviour
 inside the graphs it manages instead.
@@ -17,12 +17,15 @@ import sys as _sys
 
 import tensorflow as _tf
 
-from compat import _guard, _imports, _legacy, _managed
-from compat import checkpoint as _checkpoint
-from compat import testcase as _testcase
-from compat._namespace import Lazy as _Lazy
-from compat._namespace import Namespace as _Namespace
-from compat.session import InteractiveSession, Session
+from compat.tf1 import guard as _guard
+from compat.tf1 import imports as _imports
+from compat.tf1 import managed as _managed
+from compat.tf1 import restored as _legacy
+from compat.persistence import checkpoint as _checkpoint
+from compat.tf1 import testcase as _testcase
+from compat.tf1.namespace import Lazy as _Lazy
+from compat.tf1.namespace import Namespace as _Namespace
+from compat.runtime.session import InteractiveSession, Session
 
 _log = _logging.getLogger("compat")
 _warned = set()

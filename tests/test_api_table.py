@@ -6,7 +6,7 @@ import types
 import pytest
 
 import compat.v1 as tf
-from compat import api_table
+from compat.tf1 import api_table
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 

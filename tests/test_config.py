@@ -3,7 +3,7 @@
 import pytest
 
 import compat
-from compat import _config
+from compat.runtime import config as _config
 
 
 @pytest.fixture(autouse=True)

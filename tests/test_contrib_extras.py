@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import compat.v1 as tf
-from compat.contrib import RemovedAPIError
+from compat.tf1.errors import RemovedAPIError
 
 
 # --- contrib.training.HParams ---------------------------------------------------------

@@ -9,7 +9,7 @@ import tensorflow as tf2
 
 import compat
 import compat.v1 as tf
-from compat.contrib import RemovedAPIError
+from compat.tf1.errors import RemovedAPIError
 
 X = np.random.RandomState(0).rand(40, 3).astype(np.float32)
 Y = X @ np.array([[1.0], [-2.0], [3.0]], np.float32) + 0.5
@@ -210,7 +210,7 @@ def test_uncovered_parts_name_the_way_out():
         tf.estimator.DNNClassifier  # noqa: B018
     with pytest.raises(RemovedAPIError, match="TPUEstimator"):
         tf.estimator.tpu  # noqa: B018
-    assert tf.estimator.Estimator is compat.estimator.Estimator
+    assert tf.estimator.Estimator is compat.tf1.estimator.Estimator
 
 
 def test_multi_worker_tf_config_is_refused(monkeypatch):
@@ -293,7 +293,7 @@ def test_early_stopping_hook_stops_train_and_evaluate(backend, tmp_path):
     result, _ = tf.estimator.train_and_evaluate(
         est, tf.estimator.TrainSpec(input_fn, max_steps=100, hooks=[stop]),
         tf.estimator.EvalSpec(eval_input_fn, steps=None, throttle_secs=0))
-    from compat.estimator import read_eval_metrics
+    from compat.tf1.estimator import read_eval_metrics
 
     evaluated = read_eval_metrics(est.eval_dir())
     assert list(evaluated)[:3] == [2, 4, 6]  # every evaluation's summaries are kept

@@ -10,7 +10,7 @@ import tensorflow as tf2
 
 import compat
 import compat.v1 as tf
-from compat.contrib import RemovedAPIError
+from compat.tf1.errors import RemovedAPIError
 
 LEGACY_LAYERS = "tf_keras.api._v1.keras.__internal__.legacy.layers"
 LEGACY_CELLS = "tf_keras.api._v1.keras.__internal__.legacy.rnn_cell"
@@ -422,8 +422,8 @@ def _contrib_layers_graph(impl, backend):
 def test_own_contrib_layers_match_tf_1_15s_code_in_tf_slim(backend):
     """compat's own contrib.layers pieces (served when tf-slim is not installed)
     against TF 1.15's code (tf-slim's copy): same variables, collections and values."""
-    from compat import _legacy
-    from compat import contrib as own
+    from compat.tf1 import restored as _legacy
+    from compat.tf1 import contrib as own
 
     tf_slim_layers = _legacy._tf_slim("tf_slim.layers")
     got = _contrib_layers_graph(own, backend)

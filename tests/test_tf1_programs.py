@@ -175,7 +175,7 @@ def slim_reference(tmp_path_factory):
     # TF 1.15's tf.contrib.slim is the tf-slim package; on TF 2.21 it needs the
     # repairs the shim applies when serving it (moved TF-internal names, tf-keras's
     # legacy layer modules), so the reference runs with them too.
-    from compat import _legacy
+    from compat.tf1 import restored as _legacy
 
     _legacy.repair_tf1_library_imports()
     return _raw("slim_model", str(tmp_path_factory.mktemp("raw_slim")),
@@ -227,8 +227,8 @@ def test_tf_contrib_slim_nets_program_matches_raw_tensorflow(slim_nets_reference
 
 
 def test_tf_contrib_slim_without_tf_slim_names_the_package(monkeypatch):
-    from compat import _legacy
-    from compat.contrib import RemovedAPIError
+    from compat.tf1 import restored as _legacy
+    from compat.tf1.errors import RemovedAPIError
 
     monkeypatch.setitem(sys.modules, "tf_slim", None)  # import tf_slim: ImportError
     contrib = _legacy.contrib()
@@ -246,7 +246,7 @@ def test_tf_contrib_slim_without_tf_slim_names_the_package(monkeypatch):
         contrib.metrics.streaming_auc
     assert "layer_norm" not in dir(contrib.layers)
     # compat's own TF1 contrib.layers pieces serve without it
-    assert contrib.layers.fully_connected.__wrapped__.__module__ == "compat.contrib"
+    assert contrib.layers.fully_connected.__wrapped__.__module__ == "compat.tf1.contrib.layers"
     assert "fully_connected" in dir(contrib.layers)
 
 
@@ -326,7 +326,7 @@ def test_nested_namespaces_import_as_modules():
 def bert_style_reference(tmp_path_factory):
     # tf.contrib.layers.layer_norm is TF 1.15's code in tf-slim (with the import repairs
     # the shim applies when serving it)
-    from compat import _legacy
+    from compat.tf1 import restored as _legacy
 
     _legacy.repair_tf1_library_imports()
     # tf.layers is tf-keras's TF1 code (TF 2.21's raises "not available with Keras 3")
@@ -420,7 +420,7 @@ def gpt2_style_reference(tmp_path_factory):
     # HParams is plain Python (compat's own; TF 2.21 has no tf.contrib)
     return _raw("gpt2_style", str(tmp_path_factory.mktemp("raw_gpt2")), replace=[
         ("from compat.v1.contrib.training import HParams",
-         "from compat.hparam import HParams")], tf1_shapes=True)
+         "from compat.tf1.contrib.training import HParams")], tf1_shapes=True)
 
 
 def test_gpt2_style_program_matches_raw_tensorflow(gpt2_style_reference, backend, tmp_path):
@@ -441,7 +441,7 @@ def test_gpt2_style_program_matches_raw_tensorflow(gpt2_style_reference, backend
 def keras_layers_reference():
     # TF 1.x's tf.keras is Keras 2: tf-keras's TF1 API (TF 2.21's tf.keras is Keras 3),
     # resolving initializer names to TF1's initializers in TF1 graphs as TF 1.x did
-    from compat import _legacy
+    from compat.tf1 import restored as _legacy
 
     _legacy.keras()
     return _raw("keras_layers", replace=[
@@ -472,7 +472,7 @@ def test_tf1_unit_tests_run_on_shim_sessions(backend, monkeypatch):
     Session is unusable for this test), and a failing assertion still fails."""
     import unittest
 
-    from compat import testcase
+    from compat.tf1 import testcase
 
     opened = []
     init = testcase._TestSession.__init__

@@ -8,7 +8,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from compat import cli, tools
+from compat import cli
+from compat import tooling as tools
 
 MODEL_2018 = '''\
 # A 2018 model file
@@ -68,7 +69,7 @@ def by_module(reports):
 
 def report_with_env(monkeypatch, path, **env):
     """tools.report under temporary compat configuration variables."""
-    from compat import _config
+    from compat.runtime import config as _config
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     _config.reload_config()

@@ -21,7 +21,7 @@ from tensorflow.python.framework import dtypes
 from tensorflow.python.framework import indexed_slices
 from tensorflow.python.framework import ops
 
-from compat.session import Session
+from compat.runtime.session import Session
 
 __all__ = [
     "BackendDivergence",

@@ -15,7 +15,7 @@ import tensorflow as tf2
 
 import compat
 import compat.v1 as tf
-from compat import checkpoint
+from compat.persistence import checkpoint
 from tests.checkpoints import writer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

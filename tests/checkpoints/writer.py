@@ -10,7 +10,7 @@ import signal
 import sys
 
 import compat.v1 as tf
-from compat import checkpoint
+from compat.persistence import checkpoint
 
 SIZE = 200_000
 

@@ -115,7 +115,7 @@ def test_errors_raised_by_every_backend_count_as_agreement():
 
 
 def test_an_error_on_one_backend_only_is_a_divergence(monkeypatch):
-    from compat.backends import eager
+    from compat.runtime.backends import eager
 
     real = eager._Signature.call
 

@@ -16,7 +16,7 @@ from tensorflow.python.framework import errors
 from tensorflow.python.framework import test_util
 from tensorflow.python.platform import tf_logging
 
-from compat.session import Session
+from compat.runtime.session import Session
 
 __all__ = ["TestCase"]
 

@@ -4,7 +4,7 @@ import importlib
 import threading
 import types
 
-from compat import _guard
+from compat.tf1 import guard as _guard
 
 __all__ = ["Lazy", "Namespace", "wrap_attribute"]
 
@@ -27,7 +27,7 @@ _FLAG_MODULES = ("tensorflow.python.platform.flags", "absl.flags")
 
 def wrap_attribute(name, value, qualname, managed=False):
     """The shim's view of one attribute of a TF namespace (`managed`: functions also
-    open TF's managed sessions as the shim's, see :mod:`compat._managed`)."""
+    open TF's managed sessions as the shim's, see :mod:`compat.tf1.managed`)."""
     if isinstance(value, types.ModuleType):
         module_name = getattr(value, "__name__", "") or ""
         if module_name.startswith(("tensorflow", "tf_slim", "tf_keras")) and \
@@ -47,7 +47,7 @@ def wrap_attribute(name, value, qualname, managed=False):
             or (type(value).__module__ or "").startswith(("tensorflow", "tf_slim"))):
         guarded = _guard.guard_callable(value)
         if managed:
-            from compat import _managed
+            from compat.tf1 import managed as _managed
             return _managed.in_shim_sessions(guarded)
         return guarded
     return value

@@ -123,7 +123,7 @@ def _scan(tree):
 
 # --- support levels -----------------------------------------------------------------
 def _table_index():
-    from compat import api_table
+    from compat.tf1 import api_table
     index = {}
     for entry in api_table.ENTRIES:
         for sym in entry.symbol.split(" / "):
@@ -154,7 +154,7 @@ def support(symbol, _index=None, _cache={}):  # noqa: B006 - process cache
 
 def _resolve(symbol):
     import compat.v1 as shim
-    from compat.contrib import RemovedAPIError
+    from compat.tf1.errors import RemovedAPIError
     obj = shim
     try:
         for part in symbol.split("."):
@@ -190,7 +190,7 @@ class ModuleReport:
 
 
 def _ported_table():
-    from compat import _config
+    from compat.runtime import config as _config
     settings = _config._project_config()[1]  # noqa: SLF001
     text = settings.get("ported", "") if isinstance(settings, dict) else ""
     table = {}
@@ -219,7 +219,7 @@ def _ported_for(module, path, table):
 
 def report(path):
     """Returns one :class:`ModuleReport` per Python file under `path`."""
-    from compat import _config
+    from compat.runtime import config as _config
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such file or directory: {path!r}")
     index = _table_index()

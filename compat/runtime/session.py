@@ -2,7 +2,7 @@
 
 The facade owns what is the same on every backend (backend choice, lifecycle,
 default-session handling, fetch-name rewriting) and hands execution to a
-backend ``Runner`` (see :mod:`compat.backends`).
+backend ``Runner`` (see :mod:`compat.runtime.backends`).
 """
 
 import threading
@@ -11,10 +11,10 @@ from tensorflow.python.client import session as _tf_session
 from tensorflow.python.framework import ops
 from tensorflow.python.framework import stack as _stack
 
-from compat import _config
-from compat import _tf1_graphs
-from compat._fetches import FetchResolver
-from compat.backends import get_backend
+from compat.runtime import config as _config
+from compat.tf1 import graphs as _tf1_graphs
+from compat.runtime.fetches import FetchResolver
+from compat.runtime.backends import get_backend
 
 __all__ = ["Session", "InteractiveSession"]
 

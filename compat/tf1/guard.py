@@ -28,7 +28,7 @@ from tensorflow.python.eager import context
 from tensorflow.python.framework import ops
 from tensorflow.python.framework import tensor as tensor_lib
 
-from compat import _tf1_graphs
+from compat.tf1 import graphs as _tf1_graphs
 
 __all__ = ["graph_mode", "guard_callable", "wrap_value", "unwrap", "GuardedClass",
            "GuardedObject", "install_operator_guards"]
@@ -138,7 +138,7 @@ def guard_callable(fn, wrap_result=True):
         if kwargs:
             kwargs = {k: unwrap(v) for k, v in kwargs.items()}
         graph = ops.get_default_graph()
-        _tf1_graphs.mark_tf1_graph(graph)  # TF1 code builds it: TF1 shapes (compat._tf1_graphs)
+        _tf1_graphs.mark_tf1_graph(graph)  # TF1 code builds it: TF1 shapes (compat.tf1.graphs)
         tf1 = _tf1_graphs.tf1_calls
         tf1.depth = getattr(tf1, "depth", 0) + 1
         try:

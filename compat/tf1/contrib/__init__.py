@@ -21,7 +21,7 @@ dynamic_decode, helpers, attention and beam search (:mod:`compat.contrib_seq2seq
 The initializers and layers are written here after TF 1.15's documented
 behaviour (the same random ops with the same arguments, so seeded values match
 TF1's); the lookup tables are TensorFlow's own TF1 implementations, still in
-TF 2.21; the RNN cells are tf-keras's TF1 implementations (see :mod:`compat._legacy`).
+TF 2.21; the RNN cells are tf-keras's TF1 implementations (see :mod:`compat.tf1.restored`).
 """
 
 import math
@@ -34,19 +34,12 @@ from tensorflow.python.ops import gen_stateless_random_ops as _stateless_ops
 from tensorflow.python.ops import lookup_ops as _lookup_ops
 from tensorflow.python.ops import variable_scope as _variable_scope
 
-from compat._guard import guard_callable as _guarded
+from compat.tf1.errors import RemovedAPIError
+from compat.tf1.guard import guard_callable as _guarded
 
 __all__ = ["RemovedAPIError", "namespace"]
 
 _v1 = _tf.compat.v1
-
-
-class RemovedAPIError(AttributeError):
-    """A ``tf.contrib`` symbol that TensorFlow 2 removed and the shim does not cover.
-
-    An ``AttributeError`` (so ``hasattr`` keeps working) whose message names the
-    symbol and its TF2 replacement.
-    """
 
 
 # Where each removed piece went (module or symbol -> replacement).
@@ -496,7 +489,7 @@ def namespace(legacy_rnn_cell, legacy_layer, legacy_dense):
     rnn_symbols = {name: getattr(legacy_rnn_cell, name) for name in (
         "RNNCell", "BasicRNNCell", "BasicLSTMCell", "LSTMCell", "GRUCell", "MultiRNNCell",
         "DropoutWrapper", "ResidualWrapper", "DeviceWrapper", "LSTMStateTuple")}
-    from compat import contrib_rnn
+    from compat.tf1.contrib import rnn as contrib_rnn
 
     rnn_symbols["LSTMBlockCell"], rnn_symbols["LSTMBlockFusedCell"] = \
         contrib_rnn.block_cells(legacy_rnn_cell, legacy_layer)
@@ -520,7 +513,10 @@ def namespace(legacy_rnn_cell, legacy_layer, legacy_dense):
     # filled from tf-slim (contrib.metrics' streaming metrics, contrib.losses)
     metrics = ContribModule("contrib.metrics", {})
     losses = ContribModule("contrib.losses", {})
-    from compat import contrib_crf, contrib_opt, contrib_seq2seq, hparam
+    from compat.tf1.contrib import crf as contrib_crf
+    from compat.tf1.contrib import opt as contrib_opt
+    from compat.tf1.contrib import seq2seq as contrib_seq2seq
+    from compat.tf1.contrib import training as hparam
 
     seq2seq_symbols = {name: getattr(contrib_seq2seq, name)
                        for name in contrib_seq2seq.__all__}
@@ -551,7 +547,7 @@ def namespace(legacy_rnn_cell, legacy_layer, legacy_dense):
         "make_tensor_proto": _tensor_util.make_tensor_proto,
         "make_ndarray": _tensor_util.MakeNdarray,
     })
-    from compat import estimator
+    from compat.tf1 import estimator
 
     tpu = ContribModule("contrib.tpu", {
         "TPUEstimator": estimator.TPUEstimator,

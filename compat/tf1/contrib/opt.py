@@ -19,7 +19,7 @@ MovingAverageOptimizer, ScipyOptimizerInterface...) are not covered.
 import tensorflow as _tf
 from tensorflow.python.ops import resource_variable_ops as _rvo
 
-from compat import _guard
+from compat.tf1 import guard as _guard
 
 __all__ = ["LazyAdamOptimizer", "DecoupledWeightDecayExtension", "AdamWOptimizer",
            "MomentumWOptimizer", "extend_with_decoupled_weight_decay"]

@@ -3,14 +3,14 @@
 ``tf.layers`` and ``tf.nn.rnn_cell`` are tf-keras's TF1 implementations (the code
 TF 1.15 shipped, kept by tf-keras), imported directly from tf-keras. Nothing
 process-wide is switched: ``TF_USE_LEGACY_KERAS`` is not set and ``tf.keras``
-stays Keras 3 for every other module. ``tf.contrib`` is :mod:`compat.contrib`.
+stays Keras 3 for every other module. ``tf.contrib`` is :mod:`compat.tf1.contrib`.
 """
 
 import functools
 import importlib
 import threading
 
-from compat._namespace import Namespace
+from compat.tf1.namespace import Namespace
 
 __all__ = ["contrib", "keras", "layers", "repair_tf1_library_imports", "rnn_cell", "slim"]
 
@@ -203,7 +203,7 @@ def _tf_slim(module="tf_slim"):
     """tf-slim's `module` made importable on TF 2.21 and ready for the shim (TF's moved
     names restored, TF1 initializers, managed sessions). Only when tf-slim is installed
     (an installed tf-slim that fails to import raises its own error)."""
-    from compat import _managed
+    from compat.tf1 import managed as _managed
 
     repair_tf1_library_imports()
     _install_tf1_initializers()
@@ -227,7 +227,7 @@ class _SlimPart:
     functions and classes of tf-slim's `module` defined under `origin` (the module
     prefixes of TF1's contrib piece there), through the guard. TensorFlow names are
     not re-exported (``tf_slim.layers.array_ops`` is no TF1 API). `preferred`: see
-    :class:`compat.contrib.ContribModule`."""
+    :class:`compat.tf1.contrib.ContribModule`."""
 
     def __init__(self, path, module, origin, preferred=False):
         self.path, self.module, self.origin = path, module, origin
@@ -268,7 +268,7 @@ def contrib():
     """``tf.contrib``: the covered pieces, each through the graph-mode guard; what TF 1.15
     moved to tf-slim (contrib.layers, .framework, .metrics, .losses) is served from it
     when it is installed."""
-    from compat import contrib as contrib_lib
+    from compat.tf1 import contrib as contrib_lib
 
     raw_cells = _import(_RNN_CELL, "tf.contrib.rnn")
     raw_layers = _import(_LAYERS, "tf.contrib.rnn")
@@ -297,6 +297,6 @@ def contrib():
 
 def estimator():
     """``tf.estimator``: compat's Estimator (TensorFlow 2.16 removed TF's)."""
-    from compat import estimator as estimator_lib
+    from compat.tf1 import estimator as estimator_lib
 
     return estimator_lib.namespace()

@@ -43,7 +43,7 @@ import tensorflow as _tf
 from tensorflow.python.framework import tensor_util as _tensor_util
 from tensorflow.python.ops import control_flow_util as _control_flow_util
 
-from compat._guard import GuardedObject
+from compat.tf1.guard import GuardedObject
 
 __all__ = ["sequence_loss", "Decoder", "BasicDecoder", "BasicDecoderOutput", "dynamic_decode",
            "Helper", "TrainingHelper", "GreedyEmbeddingHelper", "SampleEmbeddingHelper",

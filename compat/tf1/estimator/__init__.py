@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import threading
 import time
+import types
 
 import numpy as np
 import tensorflow as tf
@@ -37,7 +38,7 @@ from tensorflow.python.saved_model import tag_constants
 from tensorflow.python.saved_model.model_utils import export_output as _export_output
 from tensorflow.python.saved_model.model_utils import export_utils as _export_utils
 
-from compat import _tf1_graphs
+from compat.tf1 import graphs as _tf1_graphs
 
 __all__ = [
     "BestExporter", "Estimator", "EstimatorSpec", "EvalSpec", "Exporter", "FinalExporter",
@@ -51,9 +52,16 @@ _v1 = tf.compat.v1
 
 
 def _shim():
-    from compat import v1  # the shim's namespace: managed sessions open compat sessions
+    """The TF1 objects the Estimator opens, as ``compat.v1`` serves them: its sessions
+    (managed ones included) are the shim's, on the backend chosen for the caller."""
+    from compat.persistence.checkpoint import Saver
+    from compat.runtime.session import Session
+    from compat.tf1.managed import managed
 
-    return v1
+    train = types.SimpleNamespace(Saver=Saver, **{
+        name: managed(getattr(_v1.train, name))
+        for name in ("ChiefSessionCreator", "MonitoredSession", "MonitoredTrainingSession")})
+    return types.SimpleNamespace(Session=Session, train=train, saved_model=_v1.saved_model)
 
 
 class ModeKeys:
@@ -1213,7 +1221,7 @@ _CANNED = ("BaselineClassifier", "BaselineEstimator", "BaselineRegressor",
 
 def removed(name):
     """The error for a tf.estimator name compat does not cover."""
-    from compat.contrib import RemovedAPIError
+    from compat.tf1.errors import RemovedAPIError
 
     what = _NOT_COVERED.get(name) or (
         f"{name}, one of the canned estimators and heads," if name in _CANNED
@@ -1227,9 +1235,7 @@ def removed(name):
 
 def namespace():
     """``tf.estimator`` as compat serves it."""
-    import types
-
-    from compat._namespace import Namespace
+    from compat.tf1.namespace import Namespace
 
     export = types.ModuleType("compat.v1.estimator.export")
     export.ServingInputReceiver = ServingInputReceiver

@@ -19,7 +19,7 @@ from tensorflow.python.training import coordinator as tf_coordinator
 from tensorflow.python.training import session_manager as tf_session_manager
 from tensorflow.python.training import supervisor as tf_supervisor
 
-from compat import _guard
+from compat.tf1 import guard as _guard
 
 __all__ = ["in_shim_sessions", "install", "managed"]
 
@@ -39,7 +39,7 @@ def _shim_sessions():
 
 def _open_session(target="", graph=None, config=None):
     if getattr(_state, "depth", 0):
-        from compat.session import Session
+        from compat.runtime.session import Session
         return Session(target, graph=graph, config=config)
     return tf_session.Session(target, graph=graph, config=config)
 
@@ -61,7 +61,7 @@ def _looper_run(self):
     starts eager under TF2, where ``training_util.global_step`` and ``Saver.save`` take
     their eager branches and fail on the graph's variables (raw TF 2.21's Supervisor
     fails there too)."""
-    from compat.session import Session
+    from compat.runtime.session import Session
 
     if isinstance(getattr(self, "_sess", None), Session):
         with self._sv._graph.as_default():  # pylint: disable=protected-access

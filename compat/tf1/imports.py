@@ -27,7 +27,7 @@ class _NamespaceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname, path=None, target=None):
         if not fullname.startswith(_PREFIX):
             return None
-        from compat.contrib import RemovedAPIError
+        from compat.tf1.errors import RemovedAPIError
 
         obj = sys.modules["compat.v1"]
         for part in fullname[len(_PREFIX):].split("."):
