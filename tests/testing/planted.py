@@ -7,7 +7,7 @@ import contextlib
 
 import tensorflow as tf
 
-from compat.runtime.backends import eager as eager_backend
+from compat.runtime.backends.eager import runner as eager_backend
 
 
 def _plant(graph_def, select, delta):

@@ -115,16 +115,16 @@ def test_errors_raised_by_every_backend_count_as_agreement():
 
 
 def test_an_error_on_one_backend_only_is_a_divergence(monkeypatch):
-    from compat.runtime.backends import eager
+    from compat.runtime.backends.eager import signature
 
-    real = eager._Signature.call
+    real = signature._Signature.call
 
     def failing(self, values):  # fails the runs fed with X only
         if any(np.shape(v) == X.shape for v in values):
             raise tf.errors.InternalError(None, None, "planted failure")
         return real(self, values)
 
-    monkeypatch.setattr(eager._Signature, "call", failing)
+    monkeypatch.setattr(signature._Signature, "call", failing)
     with pytest.raises(BackendDivergence, match="eager: raised InternalError: planted failure"):
         assert_backends_agree(small_model(), {"x": X})
 
