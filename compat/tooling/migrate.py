@@ -1,0 +1,203 @@
+"""``compat migrate``: rewrites TensorFlow imports to ``import compat.v1 as tf`` and drops
+the process-wide ``disable_v2_behavior()``-style calls, editing only those spans of the
+file (formatting and comments stay), idempotently, and lists what it could not rewrite."""
+
+import ast
+import dataclasses
+import difflib
+import os
+import tempfile
+
+from compat.tooling.report import support
+from compat.tooling.source import SHIM_IMPORT, _SWITCH_CALLS, _attr_chain, iter_python_files
+
+
+__all__ = ["Migration", "migrate"]
+
+
+# --- migrate --------------------------------------------------------------------------
+@dataclasses.dataclass
+class Migration:
+    path: str
+    changed: bool = False
+    new_source: str = ""
+    old_source: str = ""
+    edits: list = dataclasses.field(default_factory=list)       # human-readable
+    not_rewritten: list = dataclasses.field(default_factory=list)  # (line, reason)
+
+    def diff(self):
+        return "".join(difflib.unified_diff(
+            self.old_source.splitlines(True), self.new_source.splitlines(True),
+            fromfile=self.path, tofile=self.path))
+
+
+def _offsets(source):
+    starts, pos = [0], 0
+    for line in source.splitlines(True):
+        pos += len(line)
+        starts.append(pos)
+    return starts
+
+
+def _span(starts, node):
+    return (starts[node.lineno - 1] + node.col_offset,
+            starts[node.end_lineno - 1] + node.end_col_offset)
+
+
+def _plan(source, path):
+    tree = ast.parse(source, filename=path)
+    edits, todo = [], []
+    aliases = {}
+    starts = _offsets(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = node.names
+            tf_names = [a for a in names if a.name in ("tensorflow", "tensorflow.compat.v1")]
+            if not tf_names:
+                for a in names:
+                    if (a.name.startswith("tensorflow.contrib.") and a.asname
+                            and len(names) == 1):
+                        # import tensorflow.contrib.slim as slim
+                        target = "compat.v1." + a.name[len("tensorflow."):]
+                        edits.append((_span(starts, node), f"import {target} as {a.asname}",
+                                      f"line {node.lineno}: import {a.name} as {a.asname} "
+                                      f"-> import {target} as {a.asname}"))
+                        graph, _, note = support(target[len("compat.v1."):])
+                        if graph == "missing":  # the import fails at run time: say so now
+                            todo.append((node.lineno, f"import {target}: {note}"))
+                    elif a.name.startswith("tensorflow."):
+                        todo.append((node.lineno, f"import {a.name}: not a TF1 namespace; "
+                                                  "left as is"))
+                continue
+            if len(names) > 1:
+                todo.append((node.lineno, "TensorFlow imported together with other modules "
+                                          "on one line: split the import, then re-run"))
+                continue
+            a = tf_names[0]
+            if a.name == "tensorflow" and not a.asname:
+                todo.append((node.lineno, "`import tensorflow` without an alias: code uses "
+                                          "`tensorflow.` names; change it to "
+                                          "`import compat.v1 as tensorflow` by hand if all "
+                                          "uses are TF1"))
+                continue
+            alias = a.asname or "tensorflow"
+            aliases[alias] = a.name
+            edits.append((_span(starts, node), SHIM_IMPORT.format(alias=alias),
+                          f"line {node.lineno}: import {a.name} as {alias} -> "
+                          f"import compat.v1 as {alias}"))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            mod = node.module
+            if mod == "tensorflow.compat" and [a.name for a in node.names] == ["v1"]:
+                alias = node.names[0].asname or "v1"
+                aliases[alias] = "tensorflow.compat.v1"
+                edits.append((_span(starts, node), SHIM_IMPORT.format(alias=alias),
+                              f"line {node.lineno}: from tensorflow.compat import v1 -> "
+                              f"import compat.v1 as {alias}"))
+            elif ((mod == "tensorflow.contrib" or mod.startswith("tensorflow.contrib."))
+                    and not any(a.name == "*" for a in node.names)):
+                # from tensorflow.contrib import slim / from tensorflow.contrib.slim.nets
+                # import resnet_v1: the same names from the shim's tf.contrib
+                target = "compat.v1." + mod[len("tensorflow."):]
+                text = source[slice(*_span(starts, node))]
+                new_text = text.replace(mod, target, 1)
+                edits.append((_span(starts, node), new_text,
+                              f"line {node.lineno}: from {mod} import ... -> "
+                              f"from {target} import ..."))
+                for a in node.names:  # the import fails at run time: say so now
+                    graph, _, note = support(f"{target[len('compat.v1.'):]}.{a.name}")
+                    if graph == "missing":
+                        todo.append((node.lineno, f"from {target} import {a.name}: {note}"))
+            elif mod == "tensorflow" or mod.startswith("tensorflow."):
+                names = ", ".join(a.name for a in node.names)
+                if any(a.name == "*" for a in node.names):
+                    reason = f"from {mod} import *: star import, rewrite by hand"
+                else:
+                    reason = (f"from {mod} import {names}: left as is (TF2 names; import "
+                              f"them from compat.v1 if they are TF1 code)")
+                todo.append((node.lineno, reason))
+    # process-wide switches: tf.disable_v2_behavior(), tf.compat.v1.disable_eager_execution()
+    shim_names = set(aliases) | {"compat", "v1"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            chain = _attr_chain(node.value.func)
+            if chain and chain[-1] in _SWITCH_CALLS and chain[0] in shim_names | {
+                    "tensorflow", "tf"}:
+                line_start = starts[node.lineno - 1]
+                line_end = starts[node.end_lineno]
+                line_text = source[line_start:line_end]
+                start, end = _span(starts, node)
+                before, after = source[line_start:start], source[end:line_end]
+                trailing_comment = after.strip().startswith("#")
+                if before.strip() or (after.strip() not in ("", ";") and not trailing_comment):
+                    todo.append((node.lineno, f"{'.'.join(chain)}() shares its line with "
+                                              "other code: remove it by hand (a no-op in "
+                                              "the shim)"))
+                    continue
+                if _only_statement_in_block(tree, node):
+                    edits.append(((start, end), "pass",
+                                  f"line {node.lineno}: {'.'.join(chain)}() -> pass"))
+                elif trailing_comment:  # keep the comment on its own line
+                    edits.append(((start, end + len(after) - len(after.lstrip())), "",
+                                  f"line {node.lineno}: removed {'.'.join(chain)}() "
+                                  "(comment kept)"))
+                else:
+                    edits.append(((line_start, line_end), "",
+                                  f"line {node.lineno}: removed {line_text.strip()} (the "
+                                  "shim keeps TF1 behaviour without process-wide switches)"))
+    return edits, todo
+
+
+def _only_statement_in_block(tree, target):
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and target in block:
+                return len(block) == 1 and not isinstance(node, ast.Module)
+    return False
+
+
+def migrate(path, write=True):
+    """Rewrites the files under `path`; returns one :class:`Migration` per file
+    (``write=False``: compute the changes only, for ``--diff``)."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file or directory: {path!r}")
+    results = []
+    for file in iter_python_files(path):
+        m = Migration(path=file)
+        try:
+            with open(file, encoding="utf-8", newline="") as f:
+                source = f.read()
+            edits, todo = _plan(source, file)
+        except SyntaxError as e:
+            m.not_rewritten.append((e.lineno or 0, f"syntax error: {e.msg}; file left as is"))
+            results.append(m)
+            continue
+        except (UnicodeDecodeError, OSError) as e:
+            m.not_rewritten.append((0, f"cannot read: {e}"))
+            results.append(m)
+            continue
+        new = source
+        for (start, end), text, _ in sorted(edits, key=lambda e: e[0][0], reverse=True):
+            new = new[:start] + text + new[end:]
+        m.old_source, m.new_source = source, new
+        m.edits = [e[2] for e in sorted(edits, key=lambda e: e[0][0])]
+        m.not_rewritten = sorted(todo)
+        m.changed = new != source
+        if m.changed and write:
+            _atomic_write(file, new)
+        results.append(m)
+    return results
+
+
+def _atomic_write(path, text):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".compat-migrate-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
