@@ -11,7 +11,7 @@ import tensorflow as tf2
 
 import compat
 
-PROGRAMS = pathlib.Path(__file__).parent / "tf1_programs"
+PROGRAMS = pathlib.Path(__file__).parent / "programs"
 LEGACY_LAYERS = "tf_keras.api._v1.keras.__internal__.legacy.layers"
 
 
@@ -53,9 +53,9 @@ def _assert_bitwise(got, ref):
 
 
 def _shim(program, backend, *args):
-    sys.modules.pop(f"tests.tf1_programs.{program}", None)
+    sys.modules.pop(f"tests.acceptance.programs.{program}", None)
     tf2.compat.v1.reset_default_graph()
-    module = importlib.import_module(f"tests.tf1_programs.{program}")
+    module = importlib.import_module(f"tests.acceptance.programs.{program}")
     assert tf2.executing_eagerly(), "building the TF1 program must not leave graph mode on"
     return module.main(lambda: compat.Session(backend=backend), *args)
 
@@ -403,7 +403,7 @@ def test_nmt_attention_program_trains_and_decodes_equally_on_both_backends(
     task, and every number equals the graph backend's."""
     with compat.override_backend(backend):
         got = _shim("nmt_attention", backend, str(tmp_path))
-    from tests.tf1_programs import nmt_attention as program
+    from tests.acceptance.programs import nmt_attention as program
 
     assert got["checkpoint"] == "nmt-40"
     assert "decoder/attention/attention_layer/kernel" in got["names"]
@@ -482,8 +482,8 @@ def test_tf1_unit_tests_run_on_shim_sessions(backend, monkeypatch):
         opened.append(self.backend)
 
     monkeypatch.setattr(testcase._TestSession, "__init__", record)
-    sys.modules.pop("tests.tf1_programs.unit_tests", None)
-    module = importlib.import_module("tests.tf1_programs.unit_tests")
+    sys.modules.pop("tests.acceptance.programs.unit_tests", None)
+    module = importlib.import_module("tests.acceptance.programs.unit_tests")
     suite = unittest.defaultTestLoader.loadTestsFromModule(module)
     with compat.override_backend(backend):
         result = unittest.TestResult()

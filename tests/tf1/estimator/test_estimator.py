@@ -306,7 +306,7 @@ def test_early_stopping_hook_stops_train_and_evaluate(backend, tmp_path):
 
 @pytest.fixture(scope="module")
 def bert_classifier_graph(tmp_path_factory):
-    from tests.tf1_programs import bert_classifier
+    from tests.acceptance.programs import bert_classifier
 
     with compat.use_backend("graph"):
         return bert_classifier.main(str(tmp_path_factory.mktemp("bert_graph")))
@@ -317,7 +317,7 @@ def test_bert_run_classifier_flow(backend, tmp_path, bert_classifier_graph):
     shuffling, polynomial decay, gradient clipping, metric_fn, predict) runs unchanged on
     each backend; the eager backend's weights, metrics and predictions equal the graph
     backend's bit for bit."""
-    from tests.tf1_programs import bert_classifier
+    from tests.acceptance.programs import bert_classifier
 
     result, probabilities, weights = bert_classifier.main(str(tmp_path))
     assert result["global_step"] == 20 and 0.0 <= result["eval_accuracy"] <= 1.0

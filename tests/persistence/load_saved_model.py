@@ -1,7 +1,7 @@
 """Loads SavedModels with plain TF2 (never imports the shim) and prints, per export,
 the serving signature and its outputs for the given inputs, as JSON.
 
-usage: python tests/checkpoints/load_saved_model.py INPUTS_JSON DIR [DIR ...]
+usage: python tests/persistence/load_saved_model.py INPUTS_JSON DIR [DIR ...]
 """
 
 import json

@@ -8,7 +8,7 @@ import pytest
 import compat.v1 as tf
 from compat.tf1 import api_table
 
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.mark.parametrize("path", api_table.symbols())

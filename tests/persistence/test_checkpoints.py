@@ -16,7 +16,7 @@ import tensorflow as tf2
 import compat
 import compat.v1 as tf
 from compat.persistence import checkpoint
-from tests.checkpoints import writer
+from tests.persistence import writer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -157,7 +157,7 @@ def test_resaving_one_prefix_leaves_no_backup(backend, tmp_path):
 def _run_writer(directory, backend, mode, stage, kill_after=None):
     env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.checkpoints.writer", directory, backend, mode, stage],
+        [sys.executable, "-m", "tests.persistence.writer", directory, backend, mode, stage],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT, text=True)
     done = []
     try:

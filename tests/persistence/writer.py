@@ -1,6 +1,6 @@
 """A TF1 training loop that checkpoints after every step; killed by tests mid-save.
 
-usage: python -m tests.checkpoints.writer DIR BACKEND same|step STAGE
+usage: python -m tests.persistence.writer DIR BACKEND same|step STAGE
 STAGE: a compat.checkpoint fault point at which the 4th save SIGKILLs the process,
 or 'none' (the test kills at a random moment).
 """
