@@ -4,6 +4,8 @@ import argparse
 import json
 import sys
 
+from compat.tooling.console import quiet_tensorflow
+
 __all__ = ["main"]
 
 
@@ -53,6 +55,9 @@ def _cmd_migrate(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="compat", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="keep TensorFlow's own logging (start-up lines, deprecation "
+                             "notices, warnings); silenced by default")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("backend", help="which backend a module's Sessions would use")
     p.add_argument("module", nargs="?", default="__main__")
@@ -74,6 +79,8 @@ def main(argv=None):
                    help="print the changes as a unified diff; write nothing")
     p.set_defaults(func=_cmd_migrate)
     args = parser.parse_args(argv)
+    # before any command imports TensorFlow: its start-up lines print while it loads
+    undo = quiet_tensorflow(args.verbose)
     try:
         return args.func(args)
     except FileNotFoundError as e:
@@ -82,6 +89,8 @@ def main(argv=None):
     except ValueError as e:
         print(f"compat: error: {e}", file=sys.stderr)
         return 2
+    finally:
+        undo()
 
 
 if __name__ == "__main__":  # pragma: no cover

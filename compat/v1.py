@@ -85,6 +85,13 @@ __path__ = []
 _imports.install()
 
 
+# The module attributes tf.compat.v1 has (libraries gate code on `tf.__version__`).
+_DUNDERS = ("__version__", "__git_version__", "__compiler_version__", "__cxx11_abi_flag__",
+            "__cxx_version__", "__monolithic_build__", "__internal__", "__all__")
+globals().update((name, getattr(_tf.compat.v1, name)) for name in _DUNDERS
+                 if hasattr(_tf.compat.v1, name))
+
+
 def __getattr__(name):
     return getattr(_namespace, name)
 

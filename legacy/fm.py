@@ -69,8 +69,11 @@ class FactorizationMachine(object):
     def train_step(self, feat_ids, feat_vals, ratings, with_summary=False):
         feed = {self.feat_ids: feat_ids, self.feat_vals: feat_vals, self.ratings: ratings}
         if with_summary:
-            _, loss, summary, step = self.sess.run(
-                [self.train_op, self.loss, self.summaries, self.global_step], feed)
+            # the step the summary belongs to: the updates done before this batch (read
+            # in the same run as train_op, global_step would race its increment)
+            step = self.sess.run(self.global_step)
+            _, loss, summary = self.sess.run([self.train_op, self.loss, self.summaries],
+                                             feed)
             if self.writer is not None:
                 self.writer.add_summary(summary, step)
             return loss

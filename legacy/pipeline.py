@@ -3,13 +3,18 @@ the predictor.
 
     python -m legacy.pipeline [--data DIR] [--backend graph|eager] [--out DIR]
                               [--epochs N] [--metrics-json PATH]
-                              [--ported fm,bpr_fm,predictor]
+                              [--ported fm,bpr_fm,predictor] [--no-progress] [-v]
 
 ``--ported`` (or ``COMPAT_PORTED``, or ``ported =`` in the ``[legacy.pipeline]``
 section of the nearest setup.cfg) swaps modules for their native TF2 ports in
 ``ported/``; the others stay legacy TF1 code on the shim, and checkpoints flow
 between them (e.g. the ported predictor serves legacy FM and BPR-FM checkpoints).
 Modules are imported only when selected, so a retired legacy module can be deleted.
+
+The console shows a progress bar per training stage, one summary line per model and the
+metrics table; TensorFlow's own start-up lines, log messages, deprecation notices and
+Python warnings are silenced (``--verbose`` shows them all, with this job's debug log).
+The FM's training curves: ``tensorboard --logdir OUT/fm_logs``.
 """
 
 import argparse
@@ -19,6 +24,7 @@ import importlib
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 
@@ -27,6 +33,7 @@ import numpy as np
 import compat
 from legacy import data as data_lib
 from legacy import metrics
+from compat.tooling.console import quiet_tensorflow
 
 log = logging.getLogger("legacy.pipeline")
 
@@ -92,6 +99,14 @@ def _class(module, ported):
     return getattr(importlib.import_module(path), name)
 
 
+def _label(title, module, ported):
+    return f"{title} (ported)" if module in ported else title
+
+
+def _epochs(n):
+    return f"{n} epoch" + ("" if n == 1 else "s")
+
+
 def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, ported=(),
         **overrides):
     """Runs the whole job; returns the metrics dict."""
@@ -108,47 +123,55 @@ def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, 
         log.info("data %s: %d users, %d items, %d train / %d test ratings; backend %s",
                  data.name, data.n_users, data.n_items, len(data.train), len(data.test),
                  resolved)
+        # imports the selected modules (and TensorFlow) before any stage is timed; a
+        # selected module that is gone fails here, before any training
+        classes = {m: _class(m, ported) for m in MODULES}
         features = data_lib.FeatureSpace(data)
         os.makedirs(out_dir, exist_ok=True)
         train_by_user = data.train_items_by_user()
         test_by_user = data.test_items_by_user()
 
-        fm_class = _class("fm", ported)
-        fm = fm_class(features.n_features, features.n_fields, k=cfg["fm_k"],
-                      learning_rate=cfg["fm_lr"], l2=cfg["fm_l2"],
-                      global_mean=float(data.train[:, 2].mean()), seed=cfg["seed"],
-                      logdir=os.path.join(out_dir, "fm_logs"))
-        steps = cfg["fm_epochs"] * -(-len(data.train) // cfg["batch_size"])
-        with _progress(steps, "FM", progress) as bar:
+        stage = time.time()
+        logdir = os.path.join(out_dir, "fm_logs")
+        shutil.rmtree(logdir, ignore_errors=True)  # TensorBoard shows this run only
+        fm = classes["fm"](features.n_features, features.n_fields, k=cfg["fm_k"],
+                           learning_rate=cfg["fm_lr"], l2=cfg["fm_l2"],
+                           global_mean=float(data.train[:, 2].mean()), seed=cfg["seed"],
+                           logdir=logdir)
+        fm_steps = cfg["fm_epochs"] * -(-len(data.train) // cfg["batch_size"])
+        with _progress(fm_steps, _label("FM", "fm", ported), progress) as bar:
             fm_history = fm.fit(features, data.train, epochs=cfg["fm_epochs"],
                                 batch_size=cfg["batch_size"], seed=cfg["seed"], progress=bar)
         ids, vals = features.encode(data.test[:, 0], data.test[:, 1])
         fm_rmse = metrics.rmse(fm.predict(ids, vals), data.test[:, 2])
         fm_ckpt = fm.save(os.path.join(out_dir, "fm", "model"))
-        log.info("FM: RMSE %.4f after %d epochs (loss %.4f -> %.4f)", fm_rmse,
-                 cfg["fm_epochs"], fm_history[0], fm_history[-1])
         fm.close()
+        log.info("%-19s RMSE %.4f   loss %.4f -> %.4f   %s, %d steps, %.1f s",
+                 _label("FM", "fm", ported), fm_rmse, fm_history[0], fm_history[-1],
+                 _epochs(cfg["fm_epochs"]), fm_steps, time.time() - stage)
 
-        bpr_class = _class("bpr_fm", ported)
-        bpr = bpr_class(features, k=cfg["bpr_k"], learning_rate=cfg["bpr_lr"], l2=cfg["bpr_l2"],
-                        batch_size=cfg["batch_size"], seed=cfg["seed"])
+        stage = time.time()
+        bpr = classes["bpr_fm"](features, k=cfg["bpr_k"], learning_rate=cfg["bpr_lr"],
+                                l2=cfg["bpr_l2"], batch_size=cfg["batch_size"],
+                                seed=cfg["seed"])
         n_pos = sum(len(x) for x in train_by_user)
-        with _progress(cfg["bpr_epochs"] * -(-n_pos // cfg["batch_size"]), "BPR-FM",
-                       progress) as bar:
+        bpr_steps = cfg["bpr_epochs"] * -(-n_pos // cfg["batch_size"])
+        with _progress(bpr_steps, _label("BPR-FM", "bpr_fm", ported), progress) as bar:
             bpr_history = bpr.fit(train_by_user, epochs=cfg["bpr_epochs"], seed=cfg["seed"],
                                   progress=bar)
         bpr_report = metrics.ranking_report(bpr.score, train_by_user, test_by_user)
         bpr_ckpt = bpr.save(os.path.join(out_dir, "bpr_fm", "model"))
-        log.info("BPR-FM: AUC %.4f (loss %.4f -> %.4f)", bpr_report["auc"], bpr_history[0],
-                 bpr_history[-1])
         bpr.close()
+        log.info("%-19s AUC %.4f    loss %.4f -> %.4f   %s, %d steps, %.1f s",
+                 _label("BPR-FM", "bpr_fm", ported), bpr_report["auc"], bpr_history[0],
+                 bpr_history[-1], _epochs(cfg["bpr_epochs"]), bpr_steps, time.time() - stage)
 
+        stage = time.time()
         seen = np.zeros((data.n_users, data.n_items), np.float32)
         for u, items in enumerate(train_by_user):
             seen[u, items] = 1.0
-        predictor_class = _class("predictor", ported)
-        predictor = predictor_class(features, data.user_raw, data.item_raw, seen, cfg["fm_k"],
-                                    cfg["bpr_k"], alpha=cfg["alpha"])
+        predictor = classes["predictor"](features, data.user_raw, data.item_raw, seen,
+                                         cfg["fm_k"], cfg["bpr_k"], alpha=cfg["alpha"])
         predictor.restore(fm_ckpt, bpr_ckpt)
         item_index = {raw: i for i, raw in enumerate(data.item_raw.tolist())}
         users = [u for u, items in enumerate(test_by_user) if len(items)]
@@ -162,10 +185,12 @@ def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, 
                 ndcgs.append(metrics.ndcg_at_k(top, test_by_user[u], 10))
         export_dir = os.path.join(out_dir, "predictor_savedmodel")
         if os.path.exists(export_dir):
-            import shutil
             shutil.rmtree(export_dir)
         predictor.export(export_dir)
         predictor.close()
+        log.info("%-19s Recall@10 %.4f   NDCG@10 %.4f   %d users, exported, %.1f s",
+                 _label("predictor", "predictor", ported), float(np.mean(recalls)),
+                 float(np.mean(ndcgs)), len(users), time.time() - stage)
 
     result = {
         "data": data.name,
@@ -181,6 +206,7 @@ def run(data_dir=None, out_dir="out", epochs=None, backend=None, progress=True, 
         "fm_loss_history": fm_history,
         "bpr_loss_history": bpr_history,
         "export_dir": export_dir,
+        "fm_logdir": logdir,
         "wall_s": time.time() - start,
         "config": cfg,
     }
@@ -222,12 +248,23 @@ def main(argv=None):
                         help="comma-separated modules to run as native TF2 ports "
                              f"(available: {', '.join(PORTS)}; default: $COMPAT_PORTED, "
                              "else 'ported' in [legacy.pipeline] of setup.cfg)")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show TensorFlow's own logging, deprecation notices and Python "
+                             "warnings (silenced by default), and this job's debug log")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
+    # Before anything imports TensorFlow: nothing imported above does (`compat` itself
+    # does not; the model modules, which do, are imported in run()).
+    undo = quiet_tensorflow(args.verbose)
+    job_log = logging.getLogger("legacy")
+    job_level = job_log.level
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG,
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    else:
+        logging.basicConfig(level=logging.WARNING, format="%(message)s")
+        job_log.setLevel(logging.INFO)  # this job's summary lines
     try:
         ported = parse_ported(configured_ported() if args.ported is None else args.ported)
         result = run(args.data, args.out, args.epochs, args.backend,
@@ -235,9 +272,13 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as e:
         print(f"legacy.pipeline: error: {e}", file=sys.stderr)
         return 2
+    finally:
+        job_log.setLevel(job_level)
+        undo()
     print()
     print(f"data: {result['data']}   backend: {result['backend']}   "
           f"wall: {result['wall_s']:.1f}s   export: {result['export_dir']}")
+    print(f"FM training curves: tensorboard --logdir {result['fm_logdir']}")
     print(format_table(result))
     if args.metrics_json:
         with open(args.metrics_json, "w") as f:

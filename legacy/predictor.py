@@ -115,11 +115,15 @@ class Predictor(object):
         signature = tf.saved_model.signature_def_utils.predict_signature_def(
             inputs={"user_ids": self.user_ids, "k": self.k},
             outputs={"item_ids": self.item_ids, "scores": self.scores})
+        # main_op: the tables initializer built with the graph. A new
+        # tf.tables_initializer() here would put a control dependency on the table's
+        # init op, which marks that op (an attribute) after the session ran it: TF's C
+        # API warns that the mutation has no effect and will become an error.
         with self.graph.as_default():
             builder.add_meta_graph_and_variables(
                 self.sess, [tf.saved_model.tag_constants.SERVING],
                 signature_def_map={"serving_default": signature},
-                main_op=tf.tables_initializer(), strip_default_attrs=True)
+                main_op=self.tables_init, strip_default_attrs=True)
         return builder.save()
 
     def close(self):

@@ -21,7 +21,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework import errors
-from tensorflow.python.training import checkpoint_management
+from tensorflow.python.checkpoint import checkpoint_management
 from tensorflow.python.training.saving import saveable_object_util
 
 __all__ = ["Saver", "checkpoint_files", "name_to_object", "object_to_name",
@@ -52,7 +52,7 @@ def read_checkpoint(prefix):
 
 
 def _reader(prefix):
-    if not checkpoint_management.checkpoint_exists(prefix):
+    if not checkpoint_management.checkpoint_exists_internal(prefix):
         raise errors.NotFoundError(
             None, None, f"No checkpoint at {prefix!r} (expected {prefix}.index and data "
                         "files)")
@@ -84,7 +84,7 @@ class Saver(tf.compat.v1.train.Saver):
     def restore(self, sess, save_path):
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
-        if checkpoint_management.checkpoint_exists(save_path):
+        if checkpoint_management.checkpoint_exists_internal(save_path):
             self._check_shapes(save_path)
         try:
             return super().restore(sess, save_path)

@@ -1,8 +1,8 @@
 """The supported-API table: which TF1 symbols the shim covers, per backend.
 
-One declarative table drives the README section and the tests (each row is
-resolved through ``compat.v1`` and exercised on both backends by
-``tests/test_api_table.py``).
+One declarative table drives the docs' API page (``docs/api.md``, rendered by the
+mkdocs hook in ``docs/hooks.py``), ``compat api-table`` and the tests (each row is
+resolved through ``compat.v1`` by ``tests/tf1/test_api_table.py``).
 
 Support levels: ``native`` (TF's own implementation, unchanged),
 ``shim`` (the shim's implementation), ``rewritten`` (works, executed by the
@@ -247,6 +247,17 @@ ENTRIES = (
        "with use_tpu=False, as TF 1.x ran TPUEstimator code (BERT's run_classifier) on a "
        "CPU: params['batch_size'] per mode, eval_metrics=(metric_fn, tensors), "
        "scaffold_fn, host_call; use_tpu=True raises ValueError naming TPUStrategy"),
+    _E("estimator.tpu.TPUEstimator / estimator.tpu.TPUEstimatorSpec / estimator.tpu.RunConfig / "
+       "estimator.tpu.TPUConfig / estimator.tpu.InputPipelineConfig", "shim", "shim",
+       "TF 1.15's aliases of contrib.tpu's TPUEstimator classes (the same objects)"),
+    _E("estimator.inputs.pandas_input_fn", "shim", "shim",
+       "TF 1.15's behaviour on the tf.data-based numpy_input_fn (features by column, index "
+       "and target_column checks); without pandas installed it raises TypeError, as TF 1.15 "
+       "did"),
+    _E("__version__ / __git_version__ / __compiler_version__ / __cxx11_abi_flag__ / "
+       "__cxx_version__ / __monolithic_build__", "native", "native",
+       "tf.compat.v1's own values (the installed TensorFlow's version: code gating on "
+       "tf.__version__ sees what tf.compat.v1 shows)"),
     _E("test.TestCase / test.compute_gradient_error / test.compute_gradient / test.main",
        "shim", "shim",
        "TF1 unit tests: TensorFlow's TestCase whose session() / cached_session() / "
@@ -266,7 +277,7 @@ def symbols():
 
 
 def markdown():
-    """The table as Markdown (the README embeds this)."""
+    """The table as Markdown (the docs' API page embeds this)."""
     lines = ["| TF1 symbol | graph backend | eager backend | notes |",
              "| --- | --- | --- | --- |"]
     for e in ENTRIES:

@@ -90,6 +90,7 @@ def unwrap(value):
 
 
 _TF_MODULES = ("tensorflow", "keras", "tf_keras", "tf_slim")
+_RESTORED_TF1_MODULES = ("compat.tf1.contrib", "compat.tf1.estimator")
 
 
 def _needs_wrap(value):
@@ -102,6 +103,9 @@ def _needs_wrap(value):
         # functions build ops when called, e.g. at a script's top level
         fn = value.func if isinstance(value, functools.partial) else value
         module = getattr(fn, "__module__", None) or ""
+        # so do the functions the shim's restored TF1 APIs return (an Estimator input_fn
+        # called at a script's top level builds in TF1's default graph, as in TF 1.x)
+        return module.startswith(_TF_MODULES + _RESTORED_TF1_MODULES)
     else:
         module = type(value).__module__ or ""
     return module.startswith(_TF_MODULES)

@@ -35,7 +35,7 @@ from compat.tf1.estimator.estimator import Estimator, WarmStartSettings
 from compat.tf1.estimator.export import (ServingInputReceiver,
                                          build_parsing_serving_input_receiver_fn,
                                          build_raw_serving_input_receiver_fn)
-from compat.tf1.estimator.inputs import numpy_input_fn
+from compat.tf1.estimator.inputs import numpy_input_fn, pandas_input_fn
 from compat.tf1.estimator.run_config import RunConfig
 from compat.tf1.estimator.spec import EstimatorSpec, ModeKeys
 from compat.tf1.estimator.training import (BestExporter, EvalSpec, Exporter, FinalExporter,
@@ -47,13 +47,13 @@ __all__ = [
     "BestExporter", "Estimator", "EstimatorSpec", "EvalSpec", "Exporter", "FinalExporter",
     "InputPipelineConfig", "LatestExporter", "ModeKeys", "RunConfig", "TPUConfig",
     "TPUEstimator", "TPUEstimatorSpec", "TPURunConfig", "TrainSpec", "WarmStartSettings",
-    "namespace", "numpy_input_fn", "read_eval_metrics", "removed", "train_and_evaluate",
+    "namespace", "numpy_input_fn", "pandas_input_fn", "read_eval_metrics", "removed",
+    "train_and_evaluate",
 ]
 
 # --- what is not covered ----------------------------------------------------------------
 _NOT_COVERED = {
     "canned": "the canned estimators (DNNClassifier, LinearRegressor, BoostedTrees...)",
-    "tpu": "TPUEstimator",
 }
 
 
@@ -92,22 +92,33 @@ def removed(name):
 
 def namespace():
     """``tf.estimator`` as compat serves it."""
+    from compat.tf1.guard import guard_callable
     from compat.tf1.namespace import Namespace
 
     export = types.ModuleType("compat.v1.estimator.export")
     export.ServingInputReceiver = ServingInputReceiver
-    export.build_raw_serving_input_receiver_fn = build_raw_serving_input_receiver_fn
-    export.build_parsing_serving_input_receiver_fn = build_parsing_serving_input_receiver_fn
+    # functions through the guard: called at a script's top level, they (and the functions
+    # they return, e.g. an input_fn) build in TF1's default graph, as TF 1.x's did
+    export.build_raw_serving_input_receiver_fn = guard_callable(
+        build_raw_serving_input_receiver_fn)
+    export.build_parsing_serving_input_receiver_fn = guard_callable(
+        build_parsing_serving_input_receiver_fn)
     export.ExportOutput = _export_output.ExportOutput
     export.PredictOutput = _export_output.PredictOutput
     export.ClassificationOutput = _export_output.ClassificationOutput
     export.RegressionOutput = _export_output.RegressionOutput
     inputs = types.ModuleType("compat.v1.estimator.inputs")
-    inputs.numpy_input_fn = numpy_input_fn
+    inputs.numpy_input_fn = guard_callable(numpy_input_fn)
+    inputs.pandas_input_fn = guard_callable(pandas_input_fn)
+    # TF 1.15 served TPUEstimator under tf.estimator.tpu as well as tf.contrib.tpu
+    tpu = types.ModuleType("compat.v1.estimator.tpu")
+    tpu.TPUEstimator, tpu.TPUEstimatorSpec = TPUEstimator, TPUEstimatorSpec
+    tpu.RunConfig, tpu.TPUConfig = TPURunConfig, TPUConfig
+    tpu.InputPipelineConfig = InputPipelineConfig
     experimental = types.ModuleType("compat.v1.estimator.experimental")
     for fn in (make_early_stopping_hook, stop_if_no_decrease_hook, stop_if_no_increase_hook,
                stop_if_higher_hook, stop_if_lower_hook):
-        setattr(experimental, fn.__name__, fn)
+        setattr(experimental, fn.__name__, guard_callable(fn))
     module = types.ModuleType("compat.v1.estimator", __doc__)
     members = dict(
         Estimator=Estimator, EstimatorSpec=EstimatorSpec, ModeKeys=ModeKeys,
@@ -115,7 +126,7 @@ def namespace():
         train_and_evaluate=train_and_evaluate, WarmStartSettings=WarmStartSettings,
         Exporter=Exporter, FinalExporter=FinalExporter, LatestExporter=LatestExporter,
         BestExporter=BestExporter,
-        VocabInfo=_v1.train.VocabInfo, export=export, inputs=inputs,
+        VocabInfo=_v1.train.VocabInfo, export=export, inputs=inputs, tpu=tpu,
         experimental=experimental)
     # TF 1.x's tf.estimator also named tf.train's hooks
     members.update((name, getattr(_v1.train, name)) for name in _HOOKS)
