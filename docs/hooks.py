@@ -1,8 +1,8 @@
 """mkdocs hook: fills docs pages from the project's own data (one source).
 
 ``<!-- API-TABLE -->`` in a page becomes the supported-API table,
-``api_table.markdown()`` from ``compat.tf1.api_table``. The module is data only (it imports ``collections``), and
-``import compat`` imports no TensorFlow, so building the docs does not import TensorFlow.
+``api_table.markdown()`` from ``compat.tf1.api_table``. The module is data only (it
+imports ``collections``), and ``import compat`` imports no TensorFlow, so building the docs does not import TensorFlow.
 
 Registered in ``mkdocs.yml`` under ``hooks:``. :func:`render` is the whole
 substitution, for tests: ``render(pathlib.Path("docs/api.md").read_text())``.
