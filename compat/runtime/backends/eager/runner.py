@@ -58,12 +58,14 @@ from compat.runtime.backends.eager.errors import _session_error
 from compat.runtime.backends.eager.optimize import _CPU, _merged_library, _optimize_like_a_session
 from compat.runtime.backends.eager.partial_run import _PartialRun
 from compat.runtime.backends.eager.plans import _MAX_PLANS, _Plan, _plan_key
+from compat.runtime.backends.eager.ref_variables import to_resource_variables
 from compat.runtime.backends.eager.random_ops import _PHILOX_OPS, _stateless_draw
 from compat.runtime.backends.eager.signature import (_FEED_PREFIX, _FETCH_PREFIX, _RES_PREFIX,
                                                      _Signature, _registered_functions)
 from compat.runtime.backends.eager.subgraph import (_FUNCTIONAL_CONTROL_FLOW, _NON_READING,
                                                     _SESSION_HANDLE_OPS, _V1_CONTROL_FLOW,
-                                                    _VAR_HANDLE_OPS, _downstream, _feed_expansions,
+                                                    _RESOURCE_HANDLE_OPS, _VAR_HANDLE_OPS,
+                                                    _downstream, _feed_expansions,
                                                     _is_session_resource, _keeps_no_input,
                                                     _needed_ops, _tensor_key, _unfed_placeholder,
                                                     _v1_control_flow)
@@ -244,10 +246,13 @@ class Runner:
                       if not (inp.startswith("^") and inp[1:] in ran)]
             del node.input[:]
             node.input.extend(inputs)
+        # TF1's ref variables run as the session's resource variables
+        renamed = to_resource_variables(graph_def, self.graph,
+                                        [t.name for t in fetch_tensors])
         fetch_names = []
         for i, t in enumerate(fetch_tensors):
             if t.op.type not in _FUNCTIONAL_CONTROL_FLOW:
-                fetch_names.append(t.name)
+                fetch_names.append(renamed.get(t.name, t.name))
                 continue
             node = graph_def.node.add()
             node.name = f"{_FETCH_PREFIX}{i}"
@@ -276,7 +281,8 @@ class Runner:
         if error is not None:
             raise error
         for t in fetch_tensors:
-            if t.name not in fed and (t.op.type in _VAR_HANDLE_OPS or _is_session_resource(t.op)):
+            if t.name not in fed and (t.op.type in _RESOURCE_HANDLE_OPS
+                                      or _is_session_resource(t.op)):
                 raise errors.UnimplementedError(
                     None, t.op,
                     f"Fetching the resource handle {t.name!r} is not supported by the eager "

@@ -6,9 +6,14 @@ from tensorflow.core.framework import types_pb2
 from tensorflow.python.framework import dtypes
 from tensorflow.python.framework import errors
 
+from compat.runtime.backends.eager.ref_variables import REF_VARIABLE_OPS
 
 
-_VAR_HANDLE_OPS = frozenset({"VarHandleOp"})
+
+# variable ops whose state is the session's: resource handles, and TF1's ref variables
+# (turned into resource variables for the run, see .ref_variables)
+_RESOURCE_HANDLE_OPS = frozenset({"VarHandleOp"})
+_VAR_HANDLE_OPS = _RESOURCE_HANDLE_OPS | REF_VARIABLE_OPS
 
 
 # Stateful ops that never keep an input buffer beyond the run (they read inputs, or
@@ -108,6 +113,10 @@ def _needed_ops(fed, fetch_tensors, target_ops, ran=frozenset()):
     (ops a partial run already ran) are dropped; their outputs must be fed."""
     needed, var_ops, res_ops = {}, {}, {}
     stack = [t.op for t in fetch_tensors if t.name not in fed] + list(target_ops)
+    for op in stack:
+        if op.type in REF_VARIABLE_OPS:  # a fetched ref variable: its value is read
+            var_ops[op.name] = op
+    stack = [op for op in stack if op.type not in REF_VARIABLE_OPS]
     while stack:
         op = stack.pop()
         if op.name in needed:
