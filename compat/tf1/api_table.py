@@ -32,7 +32,11 @@ ENTRIES = (
     _E("Variable / get_variable / variable_scope / get_local_variable", "native", "rewritten",
        "eager backend: one eager tf.Variable per graph variable per session; "
        "validate_shape=False gives TF1's unknown shape (an unvalidated assign may "
-       "reshape it)"),
+       "reshape it); TF1's ref variables (use_resource=False, graphs built by TF 1.x) run "
+       "on eager as the session's own resource variables (ref ops in their resource "
+       "forms, reads ordered as TF1's aliasing ordered them: per-session values, "
+       "bit-identical training; a ref input with no resource form, e.g. RefIdentity, "
+       "raises UnimplementedError naming the op)"),
     _E("Variable.assign / Variable.assign_add / Variable.assign_sub / Variable.scatter_add / "
        "Variable.count_up_to / Variable.initialized_value", "shim", "shim",
        "called at a script's top level they build in the variable's graph, as in TF1; "
