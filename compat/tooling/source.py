@@ -5,7 +5,6 @@ import dataclasses
 import os
 
 
-
 __all__ = ["iter_python_files", "module_name"]
 
 

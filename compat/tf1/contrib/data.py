@@ -4,7 +4,6 @@
 import tensorflow as _tf
 
 
-
 _v1 = _tf.compat.v1
 
 __all__ = ["batch_and_drop_remainder", "padded_batch_and_drop_remainder",

@@ -5,8 +5,6 @@ import tensorflow as _tf
 from tensorflow.python.ops import gen_stateless_random_ops as _stateless_ops
 
 
-
-
 __all__ = ["stateless_multinomial", "stateless_random_normal", "stateless_random_uniform",
     "stateless_truncated_normal"]
 

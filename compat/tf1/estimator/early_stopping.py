@@ -6,7 +6,6 @@ import os
 import tensorflow as tf
 
 
-
 _log = logging.getLogger("compat.estimator")
 _v1 = tf.compat.v1
 

@@ -5,7 +5,6 @@ import collections
 import tensorflow as tf
 
 
-
 _v1 = tf.compat.v1
 
 

@@ -6,8 +6,6 @@ import os
 import numpy as np
 
 
-
-
 __all__ = ["RunConfig"]
 
 

@@ -7,7 +7,6 @@ from tensorflow.python.framework import ops
 from tensorflow.python.saved_model.model_utils import export_output as _export_output
 
 
-
 _v1 = tf.compat.v1
 
 

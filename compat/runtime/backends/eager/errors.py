@@ -6,7 +6,6 @@ from tensorflow.python.framework import error_interpolation
 from tensorflow.python.util import compat as tf_compat
 
 
-
 # The function's nodes are the graph's, imported under the scope "s/" (see _compile);
 # the function runtime adds a header naming them, and its own name at the end.
 _RUNTIME_HEADER = re.compile(

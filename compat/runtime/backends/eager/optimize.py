@@ -9,7 +9,6 @@ from tensorflow.python.grappler import cluster as grappler_cluster
 from tensorflow.python.grappler import tf_optimizer
 
 
-
 _CPU = "/job:localhost/replica:0/task:0/device:CPU:0"
 
 

@@ -6,7 +6,6 @@ from tensorflow.python.framework import tensor as tensor_lib
 from tensorflow.python.ops import variables
 
 
-
 _MAX_PLANS = 512  # cached run structures per session (the fast path)
 
 

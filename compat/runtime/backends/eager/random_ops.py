@@ -8,7 +8,6 @@ from tensorflow.core.framework import types_pb2
 from tensorflow.python.framework import tensor_util
 
 
-
 # TF1's seeded random ops and their stateless (Philox) equivalents. A v1 Session's
 # kernel draws from PhiloxRandom(key=seed, counter=[position, seed2]) and moves its
 # position on by 256 per element drawn; the stateless op draws the same numbers from

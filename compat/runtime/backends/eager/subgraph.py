@@ -9,7 +9,6 @@ from tensorflow.python.framework import errors
 from compat.runtime.backends.eager.ref_variables import REF_VARIABLE_OPS
 
 
-
 # variable ops whose state is the session's: resource handles, and TF1's ref variables
 # (turned into resource variables for the run, see .ref_variables)
 _RESOURCE_HANDLE_OPS = frozenset({"VarHandleOp"})

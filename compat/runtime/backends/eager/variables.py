@@ -3,7 +3,6 @@
 import collections
 
 
-
 __all__ = ['VariableMap']
 
 

@@ -1,11 +1,9 @@
 """Structure and shape helpers shared by the decoders."""
 
 
-
 import tensorflow as _tf
 
 from compat.tf1.guard import GuardedObject
-
 
 
 _v1 = _tf.compat.v1

@@ -1,10 +1,7 @@
 """``tf.contrib.seq2seq.sequence_loss`` after TF 1.15's documented behaviour."""
 
 
-
 import tensorflow as _tf
-
-
 
 
 __all__ = ["sequence_loss"]
