@@ -21,6 +21,12 @@ hypothesis.settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "thorough"))
 
 
+# What TensorFlow prints on its own (start-up lines, C++ log lines, absl, deprecation
+# notices, Python warnings): the quiet CLIs show none of it unless --verbose.
+TF_CHATTER = (r"oneDNN|cpu_feature_guard|cuda|absl|Instructions for updating|WARNING|deprecat"
+              r"|^[IWEF]\d{4} ")
+
+
 class V1SessionForbidden(AssertionError):
     """Raised when TF's v1 Session is constructed during an eager-backend test."""
 

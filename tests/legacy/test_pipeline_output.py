@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from legacy import data as data_lib
+from tests.conftest import TF_CHATTER
 from legacy import pipeline
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -101,8 +102,7 @@ def test_tensorboard_reads_the_ported_fm_training_curves(tmp_path, small_csv):
 
 # --- the console ----------------------------------------------------------------------
 
-NOISE = re.compile(r"oneDNN|cpu_feature_guard|cuda|absl|Instructions for updating|WARNING"
-                   r"|deprecat|was changed by setting attribute|tensorflow|^[IWEF]\d{4} ",
+NOISE = re.compile(TF_CHATTER + r"|was changed by setting attribute|tensorflow",
                    re.IGNORECASE | re.MULTILINE)
 SUMMARY = {
     "fm": re.compile(r"^FM( \(ported\))? +RMSE \d\.\d{4} +loss \d+\.\d{4} -> \d+\.\d{4} +"

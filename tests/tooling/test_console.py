@@ -14,6 +14,7 @@ import re
 import pytest
 
 from compat.tooling.console import quiet_tensorflow
+from tests.conftest import TF_CHATTER
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -86,8 +87,7 @@ def test_tensorflows_import_is_captured_and_shown_only_if_it_fails(tmp_path, fai
         assert proc.stderr == "before\nafter\n"
 
 
-CHATTER = re.compile(r"oneDNN|cpu_feature_guard|cuda|absl|Instructions for updating|"
-                     r"WARNING|deprecat|^[IWE]\d{4} ", re.IGNORECASE | re.MULTILINE)
+CHATTER = re.compile(TF_CHATTER, re.IGNORECASE | re.MULTILINE)
 
 
 def _cli(*args):
