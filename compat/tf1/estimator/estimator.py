@@ -2,6 +2,7 @@
 
 import collections
 import copy
+import functools
 import inspect
 import logging
 import os
@@ -33,6 +34,7 @@ _log = logging.getLogger("compat.estimator")
 _v1 = tf.compat.v1
 
 
+@functools.lru_cache(maxsize=None)
 def _shim():
     """The TF1 objects the Estimator opens, as ``compat.v1`` serves them: its sessions
     (managed ones included) are the shim's, on the backend chosen for the caller."""
