@@ -68,8 +68,18 @@ def test_ref_ops_and_their_results(backend):
         np.testing.assert_array_equal(sess.run(after), [6.0, 3.0, 14.0])
 
 
-def test_training_matches_numpy(backend):
-    """Gradient descent on a ref variable against the closed form."""
+@pytest.mark.parametrize("style", ["module", "graph"])
+def test_training_matches_numpy(backend, style):
+    """Gradient descent on a ref variable against the closed form, built at module level
+    (no graph entered) and inside ``with graph.as_default()``."""
+    if style == "graph":
+        with tf.Graph().as_default() as graph:
+            _check_training(backend, graph)
+    else:
+        _check_training(backend, None)
+
+
+def _check_training(backend, graph):
     x0 = np.array([1.0, -2.0], np.float32)
     w = _ref("w", x0)
     target = tf.placeholder(tf.float32, [2])
@@ -77,7 +87,7 @@ def test_training_matches_numpy(backend):
     step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
     t = np.array([3.0, 1.0], np.float32)
     expected = x0.copy()
-    with compat.Session(backend=backend) as sess:
+    with compat.Session(graph=graph, backend=backend) as sess:
         sess.run(w.initializer)
         for _ in range(4):
             sess.run(step, {target: t})
