@@ -23,6 +23,7 @@ from compat.tf1 import managed as _managed
 from compat.tf1 import restored as _legacy
 from compat.persistence import checkpoint as _checkpoint
 from compat.tf1 import testcase as _testcase
+from compat.tf1 import variables as _variables
 from compat.tf1.namespace import Lazy as _Lazy
 from compat.tf1.namespace import Namespace as _Namespace
 from compat.runtime.session import InteractiveSession, Session
@@ -46,15 +47,20 @@ def _global_switch(name):
 
 _SWITCHES = (
     "disable_v2_behavior", "enable_v2_behavior", "disable_eager_execution",
-    "enable_eager_execution", "disable_resource_variables", "enable_resource_variables",
-    "disable_control_flow_v2", "enable_control_flow_v2", "disable_tensor_equality",
-    "enable_tensor_equality", "disable_v2_tensorshape", "enable_v2_tensorshape",
+    "enable_eager_execution", "disable_control_flow_v2", "enable_control_flow_v2",
+    "disable_tensor_equality", "enable_tensor_equality", "disable_v2_tensorshape",
+    "enable_v2_tensorshape",
 )
 
 _overrides = {name: _global_switch(name) for name in _SWITCHES}
 _overrides.update(Session=Session, InteractiveSession=InteractiveSession)
+# TF1's default variables (ref variables) in TF1 graphs, and TF1's switch for them.
+_overrides.update((name, getattr(_variables, name)) for name in (
+    "enable_resource_variables", "disable_resource_variables",
+    "resource_variables_enabled"))
 
 _guard.install_operator_guards()
+_variables.install()
 
 # Removed or broken by Keras 3 in TF 2.21: TF1 implementations from tf-keras (loaded on
 # first use, without switching tf.keras), and the covered parts of tf.contrib.

@@ -8,8 +8,11 @@ import tensorflow as tf
 
 import compat
 
-# CI: bounded, deterministic, and no shrinking (a failure is reported as found:
-# shrinking a multi-backend graph example can take many minutes).
+# Default (CI and every machine): bounded, deterministic, and no shrinking (a failure is
+# reported as found: shrinking a multi-backend graph example can take many minutes), so
+# the README's test command gives the same verdict everywhere. "thorough" explores at
+# random, ten times as far (HYPOTHESIS_PROFILE=thorough, see the README); what it finds
+# is fixed and pinned as an explicit @example.
 hypothesis.settings.register_profile(
     "ci", max_examples=25, deadline=None, derandomize=True,
     phases=(hypothesis.Phase.explicit, hypothesis.Phase.generate),
@@ -17,8 +20,7 @@ hypothesis.settings.register_profile(
 hypothesis.settings.register_profile(
     "thorough", max_examples=150, deadline=None,
     suppress_health_check=[hypothesis.HealthCheck.too_slow])
-hypothesis.settings.load_profile(
-    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "thorough"))
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 # What TensorFlow prints on its own (start-up lines, C++ log lines, absl, deprecation

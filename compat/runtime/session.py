@@ -8,17 +8,31 @@ backend ``Runner`` (see :mod:`compat.runtime.backends`).
 import threading
 
 from tensorflow.python.client import session as _tf_session
+from tensorflow.python.framework import errors
 from tensorflow.python.framework import ops
 from tensorflow.python.framework import stack as _stack
 
 from compat.runtime import config as _config
 from compat.tf1 import graphs as _tf1_graphs
+from compat.runtime.feeds import VariableFeeds
 from compat.runtime.fetches import FetchResolver
 from compat.runtime.backends import get_backend
 
 __all__ = ["Session", "InteractiveSession"]
 
 _CLOSED_MESSAGE = "Attempted to use a closed Session."
+
+
+def _check_run_protos(options, run_metadata):
+    """TF1's check of ``run``'s protos: AttributeError for anything that is not one."""
+    if options and not hasattr(options, "SerializeToString"):
+        raise AttributeError(
+            f"{type(options).__name__!r} object has no attribute 'SerializeToString' "
+            "(options must be a tf.compat.v1.RunOptions)")
+    if run_metadata and not hasattr(run_metadata, "ParseFromString"):
+        raise AttributeError(
+            f"{type(run_metadata).__name__!r} object has no attribute 'ParseFromString' "
+            "(run_metadata must be a tf.compat.v1.RunMetadata)")
 
 
 class Session(_tf_session.SessionInterface):
@@ -47,6 +61,7 @@ class Session(_tf_session.SessionInterface):
         self._graph_cm = None
         self._session_cm = None
         self._resolver = FetchResolver(graph)
+        self._feeds = VariableFeeds(graph)
         self._runner = get_backend(name).Runner(graph, target, config)
 
     # --- properties -------------------------------------------------------
@@ -86,28 +101,44 @@ class Session(_tf_session.SessionInterface):
         """Runs `fetches` (any TF1 fetch structure) with `feed_dict`, as TF1 did."""
         if self._closed:
             raise RuntimeError(_CLOSED_MESSAGE)
-        return self._runner.run(self._resolver.resolve(fetches), feed_dict, options,
-                                run_metadata)
+        if options is not None or run_metadata is not None:
+            _check_run_protos(options, run_metadata)
+        fetches = self._resolver.resolve(fetches)
+        if feed_dict:
+            feed_dict = self._feeds.resolve(fetches, feed_dict)
+        return self._runner.run(fetches, feed_dict, options, run_metadata)
 
     def make_callable(self, fetches, feed_list=None, accept_options=False):
-        """Returns a Python callable running `fetches` with positional feeds."""
-        self._check_open()
+        """Returns a Python callable running `fetches` with positional feeds, with TF1's
+        contract: made on a closed session too (calling it then fails); with a
+        `feed_list`, extra positional values are ignored and keywords go to ``run``;
+        without one, the callable takes no arguments (``options`` / ``run_metadata``
+        keywords with `accept_options`)."""
         fetches = self._resolver.resolve(fetches)
-        if hasattr(self._runner, "make_callable"):
+        variable_feeds = isinstance(feed_list, (list, tuple)) and self._feeds.any_variable(
+            feed_list)
+        if hasattr(self._runner, "make_callable") and not variable_feeds:
             return self._runner.make_callable(fetches, feed_list, accept_options)
-        feed_list = list(feed_list or [])
+        if feed_list is not None:
+            if not isinstance(feed_list, (list, tuple)):
+                raise TypeError("Argument `feed_list` must be a list or tuple. "
+                                f"Received: feed_list={feed_list}")
 
-        def call(*args, **kwargs):
-            options = kwargs.pop("options", None) if accept_options else None
-            run_metadata = kwargs.pop("run_metadata", None) if accept_options else None
-            if kwargs:
-                raise TypeError(f"Unexpected keyword arguments: {sorted(kwargs)}")
-            if len(args) != len(feed_list):
-                raise TypeError(
-                    f"Expected {len(feed_list)} positional feed values, got {len(args)}")
-            return self.run(fetches, dict(zip(feed_list, args)), options, run_metadata)
+            def generic_run(*feed_args, **kwargs):
+                return self.run(fetches, feed_dict=dict(zip(feed_list, feed_args)),
+                                **kwargs)
 
-        return call
+            return generic_run
+        self._runner.check_fetches(fetches)  # TypeError / ValueError now, as TF1
+
+        def call(options=None, run_metadata=None):
+            if self._closed:
+                raise errors.CancelledError(None, None, "Session has been closed.")
+            if options is not None or run_metadata is not None:
+                _check_run_protos(options, run_metadata)
+            return self._runner.run(fetches, None, options, run_metadata)
+
+        return call if accept_options else (lambda: call())
 
     def partial_run_setup(self, fetches, feeds=None):
         self._check_open()
@@ -125,7 +156,8 @@ class Session(_tf_session.SessionInterface):
         return self._runner.partial_run(handle, self._resolver.resolve(fetches), feed_dict)
 
     def list_devices(self):
-        self._check_open()
+        if self._closed:
+            raise errors.CancelledError(None, None, "Session has been closed.")
         return self._runner.list_devices()
 
     # --- lifecycle ----------------------------------------------------------

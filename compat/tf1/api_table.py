@@ -38,9 +38,24 @@ ENTRIES = (
        "bit-identical training; a ref input with no resource form, e.g. RefIdentity, "
        "raises UnimplementedError naming the op)"),
     _E("Variable.assign / Variable.assign_add / Variable.assign_sub / Variable.scatter_add / "
-       "Variable.count_up_to / Variable.initialized_value", "shim", "shim",
-       "called at a script's top level they build in the variable's graph, as in TF1; "
-       "resource variables get TF1's initialized_value()"),
+       "Variable.count_up_to / Variable.initialized_value / Variable.to_proto / "
+       "Variable.from_proto / Variable.load / Variable.eval", "shim", "shim",
+       "every public method of a graph variable or tensor (and functions TF attaches to "
+       "what they return, e.g. v[1:3].assign) builds in its graph when called at a "
+       "script's top level, as in TF1; resource variables get TF1's initialized_value(), "
+       "in-place operators (v += x builds v + x), isinstance(v, tf.Variable) and "
+       "from_proto of their own kind"),
+    _E("enable_resource_variables / disable_resource_variables / "
+       "resource_variables_enabled", "shim", "shim",
+       "honoured for the graphs TF1 code builds (TF2 code keeps TensorFlow's default): "
+       "default resource variables; after disable_resource_variables() ref variables "
+       "(VariableV2), as TF 1.x built them"),
+    _E("Session.run", "shim", "shim",
+       "feed_dict={variable: value} has TF 1.x's meaning for variables created without "
+       "use_resource: the fed value is "
+       "the variable's value for every read in that run; an op using the variable "
+       "itself raises naming the op (InvalidArgumentError for an update, "
+       "UnimplementedError for a gather: use_resource=False feeds those too)"),
     _E("global_variables_initializer / variables_initializer / report_uninitialized_variables",
        "native", "rewritten", "uninitialized reads raise FailedPreconditionError"),
     _E("Tensor.eval / Operation.run / get_default_session", "native", "shim",
@@ -269,7 +284,7 @@ ENTRIES = (
        "module's backend, configured as TF's test sessions (no constant folding); each test "
        "method builds in a fresh TF1 default graph; failed runs are logged as TF does"),
     _E("disable_v2_behavior / disable_eager_execution / enable_eager_execution / "
-       "disable_resource_variables / disable_v2_tensorshape", "no-op", "no-op",
+       "disable_v2_tensorshape", "no-op", "no-op",
        "the shim never changes process-wide TensorFlow state (TF1 graphs already get TF1 "
        "shapes)"),
 )

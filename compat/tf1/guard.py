@@ -265,10 +265,10 @@ class GuardedClass:
         setattr(self.__wrapped__, name, value)
 
     def __instancecheck__(self, obj):
-        return isinstance(unwrap(obj), self.__wrapped__)
+        return isinstance(unwrap(obj), _tf1_class(self.__wrapped__))
 
     def __subclasscheck__(self, cls):
-        return issubclass(unwrap(cls), self.__wrapped__)
+        return issubclass(unwrap(cls), _tf1_class(self.__wrapped__))
 
     def __mro_entries__(self, bases):
         # `class MyLayer(tf.layers.Layer)`: the user's class derives from a generated
@@ -291,6 +291,14 @@ class GuardedClass:
 
 _class_cache = {}
 _class_lock = threading.Lock()
+
+
+def _tf1_class(cls):
+    """What ``isinstance(x, tf.<cls>)`` accepts in TF 1.15: ``tf.Variable`` (TF 2's
+    ``VariableV1``) is the base of every variable class there, resource variables
+    included."""
+    from tensorflow.python.ops import variable_v1, variables
+    return variables.Variable if cls is variable_v1.VariableV1 else cls
 
 
 _base_cache = {}
@@ -341,13 +349,56 @@ def wrap_class(cls):
 _installed = False
 _install_lock = threading.Lock()
 
-_EXTRA_VARIABLE_METHODS = (
-    "assign", "assign_add", "assign_sub", "read_value", "value", "sparse_read",
-    "gather_nd", "initialized_value", "scatter_add", "scatter_sub", "scatter_update",
-    "scatter_nd_update", "scatter_nd_add", "scatter_nd_sub", "scatter_max",
-    "scatter_min", "scatter_mul", "scatter_div", "batch_scatter_update", "count_up_to", "load",
-    "eval",
-)
+# Methods of graph objects that never build an op (accessors the runtimes call on every
+# run): left as they are, so a session's fetch and feed handling costs nothing extra.
+_ACCESSORS = frozenset({"ref", "experimental_ref", "get_shape", "set_shape", "consumers",
+                        "numpy", "__hash__", "__repr__", "__str__",
+                        "__init__", "__new__", "__del__", "__getattr__", "__setattr__",
+                        "__reduce__", "__reduce_ex__", "__copy__", "__deepcopy__",
+                        "__array__", "__len__", "__bool__", "__nonzero__", "__index__",
+                        "__tf_tensor__", "__array_priority__"})
+
+
+def _guarded_names(cls):
+    """The methods of graph-object class `cls` (with its bases up to ``object``) the guard
+    covers: every public method and every operator, not the accessors. This is the
+    class-level rule that makes any method of a TF1 graph object build in its graph when
+    called from module level, whatever TF version adds or renames."""
+    names = set()
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        for name, value in vars(klass).items():
+            if not isinstance(value, types.FunctionType) or name in _ACCESSORS:
+                continue
+            if not name.startswith("_") or name in tensor_lib.Tensor.OVERLOADABLE_OPERATORS:
+                names.add(name)
+    return names
+
+
+def _guard_returned(value, graph):
+    """Plain functions TF attaches to a returned graph tensor (``v[1:3].assign``) build
+    in `graph` too when called from module level."""
+    attached = getattr(value, "__dict__", None) if isinstance(value, ops.SymbolicTensor) \
+        else None
+    if attached:
+        for name, fn in list(attached.items()):
+            if isinstance(fn, types.FunctionType) and not getattr(
+                    fn, "__compat_guarded__", False):
+                attached[name] = _in_graph(fn, graph)
+    return value
+
+
+def _in_graph(fn, graph):
+    @functools.wraps(fn)
+    def guarded(*args, **kwargs):
+        if context.executing_eagerly():
+            with graph.as_default():
+                return _guard_returned(fn(*args, **kwargs), graph)
+        return fn(*args, **kwargs)
+
+    guarded.__compat_guarded__ = True
+    return guarded
 
 
 def _graph_of(obj):
@@ -364,7 +415,7 @@ def _guard_tensor_method(method):
             graph = _graph_of(self)
             if graph is not None and not getattr(graph, "building_function", False):
                 with graph.as_default():
-                    return method(self, *args, **kwargs)
+                    return _guard_returned(method(self, *args, **kwargs), graph)
         return method(self, *args, **kwargs)
 
     guarded.__compat_guarded__ = True
@@ -373,31 +424,54 @@ def _guard_tensor_method(method):
 
 def _is_graph_variable(var):
     in_graph = getattr(var, "_in_graph_mode", None)
-    if in_graph is None:  # RefVariable: always a graph variable
-        return isinstance(getattr(var, "_variable", None), ops.SymbolicTensor)
-    return in_graph
+    if in_graph is not None:
+        return in_graph
+    parts = getattr(var, "_variable_list", None)  # PartitionedVariable
+    if parts:
+        return _is_graph_variable(parts[0])
+    # RefVariable: always a graph variable
+    return isinstance(getattr(var, "_variable", None), ops.SymbolicTensor)
 
 
 def _guard_variable_method(method):
     @functools.wraps(method)
     def guarded(self, *args, **kwargs):
         if context.executing_eagerly() and _is_graph_variable(self):
-            with self.graph.as_default():
-                return method(self, *args, **kwargs)
+            graph = self.graph
+            with graph.as_default():
+                return _guard_returned(method(self, *args, **kwargs), graph)
         return method(self, *args, **kwargs)
 
     guarded.__compat_guarded__ = True
     return guarded
 
 
+# TF1's in-place operators on a variable: ``v += x`` builds ``v + x`` and rebinds the
+# name (TF 1.x's default variable); TF 2's resource variables raise RuntimeError.
+_IN_PLACE = {"__iadd__": "__add__", "__isub__": "__sub__", "__imul__": "__mul__",
+             "__idiv__": "__div__", "__itruediv__": "__truediv__",
+             "__irealdiv__": "__truediv__", "__ipow__": "__pow__"}
+
+
+def _tf1_in_place(method, binary):
+    @functools.wraps(method)
+    def in_place(self, other):
+        if _is_graph_variable(self) and _tf1_graphs.is_tf1_graph(self.graph):
+            return getattr(self, binary)(other)
+        return method(self, other)
+
+    in_place.__compat_guarded__ = True
+    return in_place
+
+
 def _variable_classes():
-    """The variable classes TF1 code gets (resource, unread, ref) and their bases: each
-    gets guarded operators and assign/read/scatter methods where it defines them."""
+    """The variable classes TF1 code gets (resource, unread, ref, partitioned) and their
+    bases: each gets guarded methods (see :func:`_guarded_names`)."""
     from tensorflow.python.ops import ref_variable, resource_variable_ops, variables
     classes = (variables.Variable, resource_variable_ops.BaseResourceVariable,
                resource_variable_ops.ResourceVariable,
                getattr(resource_variable_ops, "_UnreadVariable", None),
-               ref_variable.RefVariable)
+               ref_variable.RefVariable, variables.PartitionedVariable)
     return [cls for cls in classes if cls is not None]
 
 
@@ -416,19 +490,23 @@ def install_operator_guards():
         from tensorflow.python.ops import resource_variable_ops
 
         symbolic = ops.SymbolicTensor
-        for name in tensor_lib.Tensor.OVERLOADABLE_OPERATORS:
+        for name in _guarded_names(symbolic):  # guarded on the graph tensor class only
             method = getattr(symbolic, name, None)
             if method is None or getattr(method, "__compat_guarded__", False):
                 continue
             setattr(symbolic, name, _guard_tensor_method(method))
-        names = set(tensor_lib.Tensor.OVERLOADABLE_OPERATORS) | set(_EXTRA_VARIABLE_METHODS)
         for cls in _variable_classes():
-            for name in names:
+            for name in _guarded_names(cls):
                 method = cls.__dict__.get(name)
-                if method is None or not callable(method) or getattr(
+                if method is None or not isinstance(method, types.FunctionType) or getattr(
                         method, "__compat_guarded__", False):
                     continue
                 setattr(cls, name, _guard_variable_method(method))
+        for name, binary in _IN_PLACE.items():
+            method = resource_variable_ops.BaseResourceVariable.__dict__.get(name)
+            if method is not None and not getattr(method, "__compat_guarded__", False):
+                setattr(resource_variable_ops.BaseResourceVariable, name,
+                        _tf1_in_place(method, binary))
         # TF1's initialized_value() (RefVariable's), which TF 2.x's resource variables
         # no longer implement (they raise NotImplementedError)
         from tensorflow.python.ops import variable_v1

@@ -16,7 +16,7 @@ _TF1_MODULES = ("tensorflow", "tensorflow.compat.v1", "compat.v1")
 
 _SWITCH_CALLS = frozenset({
     "disable_v2_behavior", "disable_eager_execution", "enable_eager_execution",
-    "enable_v2_behavior", "disable_resource_variables", "disable_control_flow_v2",
+    "enable_v2_behavior", "disable_control_flow_v2",
     "disable_tensor_equality", "disable_v2_tensorshape"})
 
 

@@ -53,12 +53,12 @@ def _optimize_like_a_session(graph_def, feed_nodes, fed_tensors, fetches,
     for name, t in zip(feed_nodes, fed_tensors):
         info = signature.inputs[name]
         info.name = f"{name}:0"
-        info.dtype = t.dtype.as_datatype_enum
+        info.dtype = t.dtype.base_dtype.as_datatype_enum
         info.tensor_shape.CopyFrom(t.shape.as_proto())
     for i, (name, t) in enumerate(fetches):
         info = signature.outputs[f"fetch_{i}"]
         info.name = name
-        info.dtype = t.dtype.as_datatype_enum
+        info.dtype = t.dtype.base_dtype.as_datatype_enum
         info.tensor_shape.CopyFrom(t.shape.as_proto())
     rewriter_config = config_pb2.ConfigProto()
     if config is not None:

@@ -66,6 +66,7 @@ from compat.runtime.backends.eager.subgraph import (_FUNCTIONAL_CONTROL_FLOW, _N
                                                     _SESSION_HANDLE_OPS, _V1_CONTROL_FLOW,
                                                     _RESOURCE_HANDLE_OPS, _VAR_HANDLE_OPS,
                                                     _downstream, _feed_expansions,
+                                                    _fed_ref_into_ref_op,
                                                     _is_session_resource, _keeps_no_input,
                                                     _needed_ops, _tensor_key, _unfed_placeholder,
                                                     _v1_control_flow)
@@ -235,7 +236,7 @@ class Runner:
                 node = graph_def.node.add()
                 node.name = feed_nodes[i]
                 node.op = "Placeholder"
-                node.attr["dtype"].type = t.dtype.as_datatype_enum
+                node.attr["dtype"].type = t.dtype.base_dtype.as_datatype_enum
                 node.attr["shape"].shape.CopyFrom(t.shape.as_proto())
             if op.name not in keep:
                 continue
@@ -277,7 +278,8 @@ class Runner:
                 "tf.get_session_tensor) keep tensors in a v1 Session's state, which the "
                 "eager backend does not have; run this module on the graph backend "
                 "(compat.use_backend('graph'), or COMPAT_MODULES=<module>=graph).")
-        error = _unfed_placeholder(needed.values())
+        error = _unfed_placeholder(needed.values()) or _fed_ref_into_ref_op(fed_tensors,
+                                                                           needed)
         if error is not None:
             raise error
         for t in fetch_tensors:
@@ -329,7 +331,7 @@ class Runner:
             node = graph_def.node.add()
             node.name = f"{_FEED_PREFIX}{i}"
             node.op = "Placeholder"
-            node.attr["dtype"].type = t.dtype.as_datatype_enum
+            node.attr["dtype"].type = t.dtype.base_dtype.as_datatype_enum
         for j in [*res_names.values(), *positions.values()]:
             node = graph_def.node.add()
             node.name = f"{_RES_PREFIX}{j}"
@@ -398,7 +400,7 @@ class Runner:
                     outputs.append(tf.constant(0, name="compat_targets_done"))
             return outputs
 
-        specs = [tf.TensorSpec(t.shape, t.dtype) for t in fed_tensors]
+        specs = [tf.TensorSpec(t.shape, t.dtype.base_dtype) for t in fed_tensors]
         if _v1_control_flow(needed.values()) or any(
                 n.op in _V1_CONTROL_FLOW for n in graph_def.node):
             # TF1 control flow (Enter/Exit/Switch/Merge: a graph built with TF 1.x or
@@ -414,7 +416,7 @@ class Runner:
             concrete = function.get_concrete_function()
         sig = _Signature()
         sig.function = concrete
-        sig.feed_dtypes = [t.dtype for t in fed_tensors]
+        sig.feed_dtypes = [t.dtype.base_dtype for t in fed_tensors]
         sig.must_be_initialized = tuple(sorted(
             (name, self._variables[name]) for name in read_vars - assigned_vars))
         sig.assigned = frozenset(assigned_vars)
@@ -507,6 +509,11 @@ class Runner:
                 return self._run(fetches, feed_dict, plan_key)
         return self._run(fetches, feed_dict, plan_key)
 
+    def check_fetches(self, fetches):
+        """Raises TF1's TypeError / ValueError for fetches ``run`` cannot interpret."""
+        with context.eager_mode():
+            tf_session._FetchHandler(self.graph, fetches, {})
+
     def _run_plan(self, plan, values):
         return plan.build(self._call(plan.sig, values))
 
@@ -594,6 +601,13 @@ class Runner:
 
     def partial_run(self, handle, fetches, feed_dict=None):
         """Feeds more of a partial run and fetches tensors named in its setup."""
+        if not feed_dict:
+            with context.eager_mode():
+                handler = tf_session._FetchHandler(self.graph, fetches, {})
+            if not handler.fetches() and not handler.targets():
+                # the Session answers a call with nothing to fetch or feed without
+                # looking at the handle (a finished run's handle included)
+                return handler.build_results(self, [])
         with self._lock:
             run = self._partial_runs.get(handle)
         if run is None:

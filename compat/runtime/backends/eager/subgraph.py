@@ -157,6 +157,26 @@ def _unfed_placeholder(ops):
     return None
 
 
+def _fed_ref_into_ref_op(fed_tensors, needed):
+    """TF's error when a fed ref tensor (a fed ``VariableV2``) reaches an op that takes
+    the variable by reference (an ``Assign`` say): the feed is a value, not the
+    variable. None when no such op runs."""
+    for t in fed_tensors:
+        if not t.dtype._is_ref_dtype:
+            continue
+        for op in t.consumers():
+            if op.name not in needed:
+                continue
+            for i, inp in enumerate(op.inputs):
+                if inp is t and op._input_types[i]._is_ref_dtype:
+                    return errors.InvalidArgumentError(
+                        op.node_def, op,
+                        f"Input {i} of node {op.name} was passed "
+                        f"{t.dtype.base_dtype.name} from the feed of {t.name} "
+                        f"incompatible with expected {t.dtype.name}.")
+    return None
+
+
 def _tensor_key(name):
     """'a' -> 'a:0'; 'a:1' stays."""
     return name if ":" in name else name + ":0"
