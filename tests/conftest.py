@@ -1,26 +1,12 @@
-"""Shared fixtures: backends, fresh graphs, hypothesis profiles."""
+"""Shared fixtures: backends, fresh graphs; the hypothesis profiles (tests/profiles.py)."""
 
-import os
-
-import hypothesis
 import pytest
 import tensorflow as tf
 
 import compat
+from tests import profiles  # registers and loads the hypothesis profiles
 
-# Default (CI and every machine): bounded, deterministic, and no shrinking (a failure is
-# reported as found: shrinking a multi-backend graph example can take many minutes), so
-# the README's test command gives the same verdict everywhere. "thorough" explores at
-# random, ten times as far (HYPOTHESIS_PROFILE=thorough, see the README); what it finds
-# is fixed and pinned as an explicit @example.
-hypothesis.settings.register_profile(
-    "ci", max_examples=25, deadline=None, derandomize=True,
-    phases=(hypothesis.Phase.explicit, hypothesis.Phase.generate),
-    suppress_health_check=[hypothesis.HealthCheck.too_slow])
-hypothesis.settings.register_profile(
-    "thorough", max_examples=150, deadline=None,
-    suppress_health_check=[hypothesis.HealthCheck.too_slow])
-hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+assert profiles.ACTIVE in ("ci", "thorough"), profiles.ACTIVE
 
 
 # What TensorFlow prints on its own (start-up lines, C++ log lines, absl, deprecation

@@ -8,6 +8,8 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from tests.profiles import examples
+
 import compat.v1 as tf
 from compat.testing import BackendDivergence, Spec, assert_backends_agree
 from compat.testing import strategies as cs
@@ -77,7 +79,7 @@ def test_fm_every_optimizer_agrees_step_by_step(optimizer, feeds):
     assert_backends_agree(fm_graph(optimizer), feeds, steps=3)
 
 
-@settings(max_examples=8)
+@settings(max_examples=examples(8))
 @given(fm_feeds(steps=2))
 def test_fm_class_trains_identically_and_checkpoints_round_trip(feeds):
     """The legacy class itself (its own graph, Session and Saver)."""
@@ -107,7 +109,7 @@ def bpr_build(users, pos, neg, batch, scores=False):
     return build
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(st.integers(1, 4).flatmap(lambda batch: st.tuples(
     st.just(batch),
     *[hnp.arrays(np.int32, (3 * batch,), elements=st.integers(0, n - 1))
@@ -121,7 +123,7 @@ def test_bpr_fm_iterator_training_agrees(drawn, score_users):
                           {"score_users": score_users}, gradients=False)
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(st.data())
 def test_predictor_top_k_agrees(data):
     n_users, n_items, nf = _FEATURES.n_users, _FEATURES.n_items, _FEATURES.n_features

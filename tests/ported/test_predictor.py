@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from tests.profiles import examples
+
 import compat
 import compat.v1 as tf1
 from compat import checkpoint
@@ -68,7 +70,7 @@ def _values(draw_array, nf):
     return {name: draw_array(shape) for name, shape in shapes.items()}
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(st.data())
 def test_ported_predictor_computes_the_legacy_top_k(data):
     floats = st.floats(-1, 1, width=32)

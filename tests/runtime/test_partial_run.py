@@ -9,6 +9,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tests.profiles import examples
+
 import compat
 import compat.v1 as tf
 from compat.testing import strategies as cs
@@ -307,7 +309,7 @@ _ALL_IN_THE_FIRST_STEP = (
     [(["x", "ids", "flag"], ["p1", "p2", "p3"]), ([], ["loss"]), ([], [])])
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=examples(8), deadline=None)
 @given(_partial_run_cases())
 @example(_ALL_IN_THE_FIRST_STEP)
 def test_random_tf1_graphs_partial_runs_agree_across_backends(case):
