@@ -1,6 +1,12 @@
 """``compat migrate``: rewrites TensorFlow imports to ``import compat.v1 as tf`` and drops
 the process-wide ``disable_v2_behavior()``-style calls, editing only those spans of the
-file (formatting and comments stay), idempotently, and lists what it could not rewrite."""
+file (formatting and comments stay), idempotently, and lists what it could not rewrite.
+
+A file that is already TF2 code (it uses TF2-only APIs such as ``tf.function``,
+``tf.GradientTape`` or ``tf.summary.create_file_writer`` through its ``tensorflow``
+import, and no TF1-only API such as ``tf.Session``, ``tf.placeholder`` or
+``tf.get_variable``) is left alone, and the report says so: the shim is for TF1 code,
+and ported modules keep running on TensorFlow itself."""
 
 import ast
 import dataclasses
@@ -44,11 +50,61 @@ def _span(starts, node):
             starts[node.end_lineno - 1] + node.end_col_offset)
 
 
+# First attribute (or attribute path) under the `tensorflow` alias that only TF 2.x has,
+# and that only TF 1.x code uses.
+_TF2_ONLY = ("function", "GradientTape", "Module", "summary.create_file_writer",
+             "saved_model.save", "saved_model.load", "random.Generator",
+             "config.run_functions_eagerly", "experimental.numpy", "compat.v1",
+             "distribute.MirroredStrategy", "distribute.experimental")
+_TF1_ONLY = ("Session", "InteractiveSession", "placeholder", "placeholder_with_default",
+             "sparse_placeholder", "get_variable", "variable_scope", "get_collection",
+             "add_to_collection", "GraphKeys", "global_variables_initializer",
+             "local_variables_initializer", "initialize_all_variables", "layers",
+             "contrib", "get_default_graph", "reset_default_graph", "global_variables",
+             "trainable_variables", "train.Saver", "train.AdamOptimizer",
+             "train.GradientDescentOptimizer", "train.MomentumOptimizer",
+             "train.AdagradOptimizer", "train.RMSPropOptimizer", "train.Optimizer",
+             "train.MonitoredTrainingSession", "train.get_or_create_global_step",
+             "summary.FileWriter", "summary.merge_all", "app", "flags", "logging", "gfile",
+             "assign", "assign_add", "to_float", "to_int32", "random_normal",
+             "random_uniform", "truncated_normal", "ConfigProto", "RunOptions",
+             "py_func", "Print", "nn.rnn_cell", "estimator", "tables_initializer",
+             "disable_v2_behavior", "disable_eager_execution")
+
+
+def _tf2_file(tree):
+    """{alias: (line, TF2-only name)} for the ``tensorflow`` aliases of a file that is
+    TF2 code: a TF2-only API is used through the alias and no TF1-only one."""
+    aliases = {a.asname: node for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for a in node.names if a.name == "tensorflow" and a.asname}
+    tf2, tf1 = {}, set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        chain = _attr_chain(node)
+        if not chain or chain[0] not in aliases:
+            continue
+        path = ".".join(chain[1:])
+        if any(path == n or path.startswith(n + ".") for n in _TF1_ONLY):
+            tf1.add(chain[0])
+        hit = next((n for n in _TF2_ONLY if path == n or path.startswith(n + ".")), None)
+        if hit is not None:
+            tf2.setdefault(chain[0], (node.lineno, hit))
+    return {alias: found for alias, found in tf2.items() if alias not in tf1}
+
+
 def _plan(source, path):
     tree = ast.parse(source, filename=path)
     edits, todo = [], []
     aliases = {}
     starts = _offsets(source)
+    tf2_code = _tf2_file(tree)
+    if tf2_code:
+        line, name = min(tf2_code.values())
+        alias = next(iter(tf2_code))
+        todo.append((0, f"already TF2 code (uses {alias}.{name} at line {line} and no "
+                        "TF1-only API): left as is"))
+        return edits, todo
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = node.names

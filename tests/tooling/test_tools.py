@@ -240,3 +240,37 @@ def test_support_levels_of_contrib_pieces():
     graph, eager, note = tools.support("contrib.cudnn_rnn.CudnnLSTM")
     assert (graph, eager) == ("missing", "missing") and "tf.keras.layers.LSTM" in note
     assert tools.support("get_session_handle")[:2] == ("native", "unsupported")
+
+
+TF2_FILE = """\
+import tensorflow as tf
+import keras
+
+
+@tf.function
+def step(model, opt, x, y):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(model(x) - y))
+    opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
+                            model.trainable_variables))
+    return loss
+
+
+writer = tf.summary.create_file_writer("/tmp/logs")
+"""
+
+
+def test_migrate_leaves_tf2_files_alone_and_says_so(tmp_path):
+    f = tmp_path / "tf2.py"
+    f.write_text(TF2_FILE)
+    mixed = tmp_path / "mixed.py"
+    mixed.write_text("import tensorflow as tf\n\n\n@tf.function\ndef f(x):\n"
+                     "    return x\n\n\nx = tf.placeholder(tf.float32)\n")
+    results = {os.path.basename(m.path): m for m in tools.migrate(str(tmp_path))}
+    m = results["tf2.py"]
+    assert not m.changed and f.read_text() == TF2_FILE
+    [(_, reason)] = m.not_rewritten
+    assert "already TF2 code" in reason and "tf.function at line 5" in reason
+    # TF1 code that also uses a TF2 name is TF1 code: migrated
+    assert results["mixed.py"].changed
+    assert mixed.read_text().startswith("import compat.v1 as tf\n")
