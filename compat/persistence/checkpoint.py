@@ -4,9 +4,10 @@
   TF1's guarantees restored on resource variables: a shape mismatch raises
   ``InvalidArgumentError`` before anything is assigned (TF 2's resource variables
   would silently take the checkpoint's shape); a corrupt or truncated checkpoint
-  raises ``DataLossError`` naming the files; re-saving to an existing prefix keeps
-  the previous checkpoint complete and ``latest_checkpoint`` pointing at a complete
-  checkpoint at every instant (a kill mid-save loses only the save in flight).
+  raises ``DataLossError`` naming the files, a missing data shard ``NotFoundError``
+  naming it; saves are crash-consistent: after a kill at any point of any sequence
+  of saves, ``latest_checkpoint`` (and ``restore`` of a re-saved prefix) finds a
+  complete checkpoint at least as new as the last save that returned.
 * :func:`session_checkpoint`: a ``tf.train.Checkpoint`` (object-based, TF2) over a
   session's variables, with an explicit name map.
 * :func:`name_to_object` / :func:`object_to_name`: convert between name-based (Saver)
@@ -20,8 +21,11 @@ import shutil
 
 import numpy as np
 import tensorflow as tf
+from google.protobuf.message import DecodeError
+from tensorflow.core.protobuf import tensor_bundle_pb2
 from tensorflow.python.framework import errors
 from tensorflow.python.checkpoint import checkpoint_management
+from tensorflow.python.platform import tf_logging as logging
 from tensorflow.python.training.saving import saveable_object_util
 
 __all__ = ["Saver", "checkpoint_files", "name_to_object", "object_to_name",
@@ -36,13 +40,14 @@ def _fault_point(stage):
 
 def checkpoint_files(prefix):
     """The files of the checkpoint at `prefix` (index, data shards, meta graph)."""
-    files = [prefix + ".index"] + sorted(glob.glob(glob.escape(prefix) + ".data-*"))
+    files = [prefix + ".index"] + sorted(glob.glob(glob.escape(prefix) + ".data-?????-of-?????"))
     return [f for f in files if os.path.exists(f)]
 
 
 def read_checkpoint(prefix):
     """``{name: numpy value}`` of a name-based checkpoint; ``DataLossError`` naming
-    the files when it is corrupt or truncated, ``NotFoundError`` when it is absent."""
+    the files when it is corrupt or truncated, ``NotFoundError`` when it (or one of
+    its data shards) is absent."""
     reader = _reader(prefix)
     try:
         return {name: reader.get_tensor(name)
@@ -57,9 +62,61 @@ def _reader(prefix):
             None, None, f"No checkpoint at {prefix!r} (expected {prefix}.index and data "
                         "files)")
     try:
-        return tf.train.load_checkpoint(prefix)
+        reader = tf.train.load_checkpoint(prefix)
     except (errors.OpError, IndexError) as e:  # the index exists but does not parse
         raise _corrupt(prefix, e) from None
+    missing = _missing_shards(prefix)
+    if missing:
+        raise errors.NotFoundError(
+            None, None, f"Checkpoint data file {missing[0]} is missing: checkpoint "
+                        f"{prefix!r} is incomplete (files: "
+                        f"{', '.join(checkpoint_files(prefix))})")
+    return reader
+
+
+def _missing_shards(prefix):
+    """The data files the index at `prefix` refers to that do not exist."""
+    if not os.path.exists(prefix + ".index"):
+        return []  # a V1 checkpoint: one file
+    shards = _num_shards(prefix + ".index")
+    names = [f"{prefix}.data-{i:05d}-of-{shards:05d}" for i in range(shards)]
+    return [name for name in names if not os.path.exists(name)]
+
+
+def _num_shards(index):
+    """The shard count in the bundle header: the first entry of the (uncompressed)
+    index table, key '' (shared and unshared key lengths 0), then its value."""
+    with open(index, "rb") as f:
+        head = f.read(64)
+    header = tensor_bundle_pb2.BundleHeaderProto()
+    try:
+        if head[:2] == b"\0\0":
+            size, start = _varint(head, 2)
+            header.ParseFromString(head[start:start + size])
+    except (IndexError, DecodeError):
+        pass
+    return header.num_shards or 1  # another layout: TF's reader names what is missing
+
+
+def _varint(data, pos):
+    """(value, next position) of the protobuf varint at `pos`."""
+    value, shift = 0, 0
+    while data[pos] & 0x80:
+        value |= (data[pos] & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+    return value | data[pos] << shift, pos + 1
+
+
+def _restorable(prefix):
+    """Whether `prefix` restores: its index parses and every tensor reads back (all
+    data shards present, sizes and checksums right)."""
+    try:
+        reader = _reader(prefix)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except (errors.OpError, IndexError):
+        return False
+    return True
 
 
 def _corrupt(prefix, error):
@@ -76,14 +133,17 @@ def _corrupt(prefix, error):
 
 class Saver(tf.compat.v1.train.Saver):
     """``tf.train.Saver`` with TF1's shape checks, clear corruption errors and
-    crash-safe re-saves. Same constructor and methods as TF's."""
+    crash-consistent saves. Same constructor and methods as TF's."""
 
     __compat_guarded_instances__ = True  # through compat.v1, methods run in graph mode
 
     # --- restore ------------------------------------------------------------------
     def restore(self, sess, save_path):
+        """TF's restore; a prefix whose last save was killed half-way restores its
+        previous complete version (with a warning)."""
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
+        save_path = _Versions(save_path).restorable()
         if checkpoint_management.checkpoint_exists_internal(save_path):
             self._check_shapes(save_path)
         try:
@@ -130,60 +190,154 @@ class Saver(tf.compat.v1.train.Saver):
     def save(self, sess, save_path, global_step=None, latest_filename=None,
              meta_graph_suffix="meta", write_meta_graph=True, write_state=True,
              strip_default_attrs=False, save_debug_info=False):
+        """TF's save, crash-consistent: the state file points at a complete
+        checkpoint at every instant, and a failed save leaves the previous one."""
         prefix = save_path
         if global_step is not None:
             if not isinstance(global_step, (int, np.integer)):
                 global_step = int(tf.compat.v1.train.global_step(sess, global_step))
-            prefix = f"{save_path}-{int(global_step)}"
-        backup = None
-        if checkpoint_files(prefix) and write_state:
-            backup = self._keep_previous(prefix, meta_graph_suffix, latest_filename)
-        _fault_point("before_save")
-        result = super().save(sess, save_path, global_step, latest_filename,
-                              meta_graph_suffix, write_meta_graph, write_state,
-                              strip_default_attrs, save_debug_info)
+            step = f"{int(global_step):08d}" if self._pad_step_number else int(global_step)
+            prefix = f"{save_path}-{step}"
+        versions = _Versions(prefix, meta_graph_suffix, latest_filename)
+        pending = list(self._checkpoints_to_be_deleted)
+        try:
+            versions.keep_previous()
+            _fault_point("before_save")
+            result = super().save(sess, save_path, global_step, latest_filename,
+                                  meta_graph_suffix, write_meta_graph, write_state,
+                                  strip_default_attrs, save_debug_info)
+        except Exception:
+            # TF queues the oldest checkpoint for deletion before writing the state
+            # file and deletes one per save: left queued, a later save would delete
+            # a checkpoint it has just rewritten
+            self._checkpoints_to_be_deleted[:] = pending
+            versions.roll_back()
+            raise
         _fault_point("saved")
-        if backup is not None:
-            for f in _files_with_meta(backup, meta_graph_suffix):
-                os.remove(f)
+        versions.finish()
         return result
 
-    def _keep_previous(self, prefix, meta_graph_suffix, latest_filename):
-        """Hard-links the existing checkpoint at `prefix` to a backup prefix and points
-        the state file at the backup: a crash while `prefix` is rewritten leaves
-        ``latest_checkpoint`` on a complete checkpoint."""
-        backup = prefix + _BACKUP_SUFFIX
-        for f in _files_with_meta(backup, meta_graph_suffix):
-            os.remove(f)
-        for f in _files_with_meta(prefix, meta_graph_suffix):
-            target = backup + f[len(prefix):]
-            try:
-                os.link(f, target)
-            except OSError:
-                shutil.copy2(f, target)
-        _fault_point("linked")
-        directory = os.path.dirname(prefix)
-        state = tf.train.get_checkpoint_state(directory, latest_filename)
-        if state is not None and os.path.abspath(
-                _absolute(state.model_checkpoint_path, directory)) == os.path.abspath(prefix):
-            others = [p for p in state.all_model_checkpoint_paths
-                      if os.path.abspath(_absolute(p, directory)) != os.path.abspath(prefix)]
-            checkpoint_management.update_checkpoint_state_internal(
-                save_dir=directory, model_checkpoint_path=backup,
-                all_model_checkpoint_paths=others + [backup],
-                latest_filename=latest_filename, save_relative_paths=True)
+
+class _Versions:
+    """The checkpoint at `prefix` and the backup of its previous version, kept while
+    `prefix` is rewritten.
+
+    Invariants, at every instant of a save (so after a kill at any point): the state
+    file points at a checkpoint that restores, and a checkpoint that restores is
+    deleted only when another one does and the state file is not on it. Whether a
+    checkpoint restores is checked by reading it back, never assumed.
+    """
+
+    def __init__(self, prefix, meta_graph_suffix="meta", latest_filename=None):
+        self.prefix = prefix
+        self.backup = prefix + _BACKUP_SUFFIX
+        self.meta_graph_suffix = meta_graph_suffix
+        self.directory = os.path.dirname(prefix)
+        self.latest_filename = latest_filename
+        self.new = False  # no file at `prefix` before the save
+
+    def keep_previous(self):
+        """Keeps the last restorable version of `prefix` at the backup, with the state
+        file on it if it was on `prefix`; discards half-written files."""
+        self.new = not self._files(self.prefix)
+        self._remove_leftovers(self.prefix)
+        if _restorable(self.prefix):
+            self._redirect(self.backup, self.prefix)  # the old backup is replaced
+            self._remove(self.backup)
+            self._link(self.prefix, self.backup)
+            _fault_point("linked")
+        elif _restorable(self.backup):  # a killed save left `prefix` half-written
+            self._redirect(self.prefix, self.backup)
+            self._remove(self.prefix)
+            _fault_point("discarded")
+        else:
+            return  # nothing restorable to keep; the save rewrites `prefix`
+        self._redirect(self.prefix, self.backup)
         _fault_point("state_on_backup")
-        return backup
+
+    def roll_back(self):
+        """After a failed save: `prefix` as before (from the backup when the failure
+        left it half-written, none if it was new), the state file back on it, no
+        backup. A complete new checkpoint stays, as TF leaves it."""
+        try:
+            if not _restorable(self.prefix):
+                backup = _restorable(self.backup)
+                if backup or self.new:
+                    self._remove(self.prefix)
+                if backup:
+                    self._link(self.backup, self.prefix)
+            self._remove_leftovers(self.prefix)
+            self.drop_backup()
+        except Exception as e:  # the save's own error is the one to report
+            logging.warning("Could not roll back the failed save of %s: %s", self.prefix, e)
+
+    def finish(self):
+        """Drops the backup after a save; a failure to is logged, as TF logs one to
+        delete old checkpoints: the checkpoint is saved."""
+        try:
+            self.drop_backup()
+        except Exception as e:
+            logging.warning("Could not delete the backup %s: %s", self.backup, e)
+
+    def drop_backup(self):
+        """Deletes the backup once `prefix` is complete again."""
+        self._redirect(self.backup, self.prefix)
+        self._remove(self.backup)
+
+    def restorable(self):
+        """`prefix`, or its backup when a killed save left `prefix` half-written."""
+        if not os.path.exists(self.backup + ".index") or _restorable(self.prefix):
+            return self.prefix
+        if not _restorable(self.backup):
+            return self.prefix  # restoring it reports what is wrong
+        logging.warning("Checkpoint %s is incomplete (a save was interrupted); restoring "
+                        "its previous version %s", self.prefix, self.backup)
+        return self.backup
+
+    def _files(self, prefix):
+        """`prefix`'s files, index last: a checkpoint exists once its index does."""
+        files = checkpoint_files(prefix)
+        index = files[:1] if files and files[0] == prefix + ".index" else []
+        meta = f"{prefix}.{self.meta_graph_suffix}"
+        return files[len(index):] + ([meta] if os.path.exists(meta) else []) + index
+
+    def _link(self, source, target):
+        for f in self._files(source):
+            try:
+                os.link(f, target + f[len(source):])
+            except OSError:
+                shutil.copy2(f, target + f[len(source):])
+
+    def _remove(self, prefix):
+        for f in self._files(prefix)[::-1]:
+            os.remove(f)
+        self._remove_leftovers(prefix)
+
+    def _remove_leftovers(self, prefix):
+        """Deletes the temporary files of writes killed half-way: TF's ``.tempstate``
+        data and index, the meta graph's ``.tmp`` file."""
+        pattern = glob.escape(prefix)
+        for f in (glob.glob(pattern + ".data-?????-of-?????.tempstate*")
+                  + glob.glob(pattern + ".index.tempstate*")
+                  + glob.glob(f"{pattern}.{glob.escape(self.meta_graph_suffix)}.tmp*")):
+            os.remove(f)
+
+    def _redirect(self, old, new):
+        """Points the state file at `new` if it points at `old`."""
+        state = tf.train.get_checkpoint_state(self.directory, self.latest_filename)
+        if state is None or not _same(state.model_checkpoint_path, old, self.directory):
+            return
+        others = [p for p in state.all_model_checkpoint_paths
+                  if not _same(p, old, self.directory) and not _same(p, new, self.directory)]
+        checkpoint_management.update_checkpoint_state_internal(
+            save_dir=self.directory, model_checkpoint_path=new,
+            all_model_checkpoint_paths=others + [new],
+            latest_filename=self.latest_filename, save_relative_paths=True)
 
 
-def _absolute(path, directory):
-    return path if os.path.isabs(path) else os.path.join(directory, path)
-
-
-def _files_with_meta(prefix, meta_graph_suffix):
-    files = checkpoint_files(prefix)
-    meta = f"{prefix}.{meta_graph_suffix}"
-    return files + ([meta] if os.path.exists(meta) else [])
+def _same(path, prefix, directory):
+    path = path if os.path.isabs(path) else os.path.join(directory, path)
+    return os.path.abspath(path) == os.path.abspath(prefix)
 
 
 # --- object-based checkpoints ---------------------------------------------------------

@@ -4,6 +4,7 @@ checkpoints and the name-map converter."""
 import concurrent.futures
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -137,6 +138,38 @@ def test_corrupt_checkpoint_names_the_files(damage, backend, tmp_path):
     np.testing.assert_array_equal(sess2.run(w), before)
     with pytest.raises(tf.errors.DataLossError, match="corrupt or truncated"):
         checkpoint.read_checkpoint(path)
+
+
+def test_missing_data_shard_is_named_first_and_restores_nothing(backend, tmp_path):
+    graph, w, b, step, bump = model()
+    with graph.as_default():
+        saver = tf.train.Saver()
+    path = saver.save(session(graph, backend), str(tmp_path / "ckpt"))
+    os.remove(path + ".data-00000-of-00001")
+    sess2 = session(graph, backend)
+    sess2.run(bump)
+    before = sess2.run([w, b, step])
+    missing = f"^Checkpoint data file {re.escape(path)}\\.data-00000-of-00001 is missing"
+    with pytest.raises(tf.errors.NotFoundError, match=missing) as info:
+        saver.restore(sess2, path)
+    assert "Variable name or other graph key" not in str(info.value)
+    for x, y in zip(before, sess2.run([w, b, step])):
+        np.testing.assert_array_equal(x, y)  # nothing restored
+    with pytest.raises(tf.errors.NotFoundError, match=missing):
+        checkpoint.read_checkpoint(path)
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "ckpt.index", "ckpt.meta"]
+
+
+def test_missing_shard_of_a_sharded_checkpoint_is_named(tmp_path):
+    parts = [checkpoint.write_name_based({name: np.ones(3, np.float32)}, str(tmp_path / name))
+             for name in ("a", "b")]
+    prefix = str(tmp_path / "sharded")
+    tf2.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=parts, destination_prefix=prefix)
+    assert sorted(checkpoint.read_checkpoint(prefix)) == ["a", "b"]
+    os.remove(prefix + ".data-00001-of-00002")
+    with pytest.raises(tf.errors.NotFoundError,
+                       match=r"^Checkpoint data file .*sharded\.data-00001-of-00002 is missing"):
+        checkpoint.read_checkpoint(prefix)
 
 
 def test_resaving_one_prefix_leaves_no_backup(backend, tmp_path):
