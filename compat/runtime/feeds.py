@@ -23,11 +23,11 @@ from tensorflow.python.framework import errors
 from tensorflow.python.framework import tensor as tensor_lib
 from tensorflow.python.ops import resource_variable_ops
 
-from compat.tf1.variables import is_tf1_default
+from compat.runtime.fetches import _VAR_HANDLE_OPS
+from compat.tf1.variables import has_tf1_defaults, is_tf1_default
 
 __all__ = ["VariableFeeds"]
 
-_HANDLE_OPS = frozenset({"VarHandleOp", "_VarHandlesOp"})
 _UPDATES = ("Assign", "ResourceApply", "ResourceSparseApply", "ResourceScatter",
             "ResourceStridedSliceAssign", "DestroyResourceOp")
 
@@ -44,6 +44,8 @@ class VariableFeeds:
         if isinstance(key, resource_variable_ops.BaseResourceVariable):
             handle = key.handle if getattr(key, "_in_graph_mode", False) else None
         elif isinstance(key, tensor_lib.Tensor):
+            if key.dtype != dtypes.resource:  # a placeholder, the common case
+                return None
             handle = key
         elif isinstance(key, str):
             try:
@@ -54,7 +56,7 @@ class VariableFeeds:
         else:
             return None
         if (isinstance(handle, tensor_lib.Tensor) and handle.dtype == dtypes.resource
-                and handle.op.type in _HANDLE_OPS and handle.graph is self._graph
+                and handle.op.type in _VAR_HANDLE_OPS and handle.graph is self._graph
                 and is_tf1_default(self._graph, handle.op.name)):
             return handle
         return None
@@ -65,7 +67,7 @@ class VariableFeeds:
     def resolve(self, fetches, feed_dict):
         """`feed_dict` with each fed variable replaced by feeds of all its reads
         (`feed_dict` itself when it feeds no variable)."""
-        if not feed_dict:
+        if not feed_dict or not has_tf1_defaults(self._graph):
             return feed_dict
         handles = {}
         for key in feed_dict:

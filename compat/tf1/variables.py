@@ -30,7 +30,7 @@ from tensorflow.python.ops import variable_v1
 from compat.tf1 import graphs as _tf1_graphs
 
 __all__ = ["disable_resource_variables", "enable_resource_variables", "install",
-           "is_tf1_default", "resource_variables_enabled"]
+           "has_tf1_defaults", "is_tf1_default", "resource_variables_enabled"]
 
 _lock = threading.Lock()
 _asked = threading.local()  # TF's creator asked for the default: the next variable is one
@@ -71,6 +71,11 @@ def _default_use_resource():
         _asked.default = True
         return _tf1_default["use_resource"]
     return _tf_default()
+
+
+def has_tf1_defaults(graph):
+    """Whether TF1 code created any variable of `graph` without asking for a kind."""
+    return bool(_defaults.get(graph))
 
 
 def is_tf1_default(graph, variable_op_name):
