@@ -389,16 +389,24 @@ def _guard_returned(value, graph):
     return value
 
 
-def _in_graph(fn, graph):
+def _entering(fn, graph_of):
+    """`fn`, entering the graph ``graph_of(*args)`` names (None: none) when called while
+    eager; the one guard behind every graph-object method the shim covers."""
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
         if context.executing_eagerly():
-            with graph.as_default():
-                return _guard_returned(fn(*args, **kwargs), graph)
+            graph = graph_of(*args)
+            if graph is not None:
+                with graph.as_default():
+                    return _guard_returned(fn(*args, **kwargs), graph)
         return fn(*args, **kwargs)
 
     guarded.__compat_guarded__ = True
     return guarded
+
+
+def _in_graph(fn, graph):
+    return _entering(fn, lambda *args: graph)
 
 
 def _graph_of(obj):
@@ -408,18 +416,15 @@ def _graph_of(obj):
         return None
 
 
-def _guard_tensor_method(method):
-    @functools.wraps(method)
-    def guarded(self, *args, **kwargs):
-        if context.executing_eagerly():
-            graph = _graph_of(self)
-            if graph is not None and not getattr(graph, "building_function", False):
-                with graph.as_default():
-                    return _guard_returned(method(self, *args, **kwargs), graph)
-        return method(self, *args, **kwargs)
+def _tensor_graph(tensor, *args):
+    graph = _graph_of(tensor)
+    if graph is None or getattr(graph, "building_function", False):
+        return None
+    return graph
 
-    guarded.__compat_guarded__ = True
-    return guarded
+
+def _guard_tensor_method(method):
+    return _entering(method, _tensor_graph)
 
 
 def _is_graph_variable(var):
@@ -433,17 +438,12 @@ def _is_graph_variable(var):
     return isinstance(getattr(var, "_variable", None), ops.SymbolicTensor)
 
 
-def _guard_variable_method(method):
-    @functools.wraps(method)
-    def guarded(self, *args, **kwargs):
-        if context.executing_eagerly() and _is_graph_variable(self):
-            graph = self.graph
-            with graph.as_default():
-                return _guard_returned(method(self, *args, **kwargs), graph)
-        return method(self, *args, **kwargs)
+def _variable_graph(var, *args):
+    return var.graph if _is_graph_variable(var) else None
 
-    guarded.__compat_guarded__ = True
-    return guarded
+
+def _guard_variable_method(method):
+    return _entering(method, _variable_graph)
 
 
 # TF1's in-place operators on a variable: ``v += x`` builds ``v + x`` and rebinds the
