@@ -17,6 +17,7 @@ import sys as _sys
 
 import tensorflow as _tf
 
+from compat.tf1 import dispatch as _dispatch
 from compat.tf1 import guard as _guard
 from compat.tf1 import imports as _imports
 from compat.tf1 import managed as _managed
@@ -60,6 +61,10 @@ _overrides.update((name, getattr(_variables, name)) for name in (
     "resource_variables_enabled"))
 
 _guard.install_operator_guards()
+_dispatch.install()
+# Internal names TF1 libraries import that TF 2.21 moved or renamed (only missing names
+# are added; nothing of TF's is replaced).
+_legacy.repair_tf1_library_imports()
 _variables.install()
 
 # Removed or broken by Keras 3 in TF 2.21: TF1 implementations from tf-keras (loaded on

@@ -8,6 +8,10 @@ stays Keras 3 for every other module. ``tf.contrib`` is :mod:`compat.tf1.contrib
 
 import functools
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
 import threading
 
 from compat.tf1.namespace import Namespace
@@ -151,14 +155,30 @@ _MOVED_INTERNALS = (
 )
 
 
+# Internal names TF 1.15 had that later releases renamed (same behaviour, new name):
+# (module, TF 1.15 name, module holding the new name, new name). tflearn 0.5 imports
+# `nest.is_sequence`.
+_RENAMED_INTERNALS = (
+    ("tensorflow.python.util.nest", "is_sequence", "tensorflow.python.util.nest",
+     "is_nested"),
+    ("tensorflow.python.util.nest", "is_sequence_or_composite",
+     "tensorflow.python.util.nest", "is_nested_or_composite"),
+)
+
+
 def _restore_moved_internals():
-    """Gives TF's internal modules back the names listed in ``_MOVED_INTERNALS`` (the
-    same objects, under the names they had through TF 2.15) where they are missing;
-    plus ``variable_scope.variable`` (TF1's ``tf.Variable`` factory, now VariableV1)."""
+    """Gives TF's internal modules back the names listed in ``_MOVED_INTERNALS`` and
+    ``_RENAMED_INTERNALS`` (the same objects, under the names they had in TF 1.15 or
+    through TF 2.15) where they are missing; plus ``variable_scope.variable`` (TF1's
+    ``tf.Variable`` factory, now VariableV1)."""
     for module_name, name, source in _MOVED_INTERNALS:
         module = importlib.import_module(module_name)
         if not hasattr(module, name):
             setattr(module, name, getattr(importlib.import_module(source), name))
+    for module_name, name, source, new_name in _RENAMED_INTERNALS:
+        module = importlib.import_module(module_name)
+        if not hasattr(module, name):
+            setattr(module, name, getattr(importlib.import_module(source), new_name))
     from tensorflow.python.ops import variable_scope
     from tensorflow.python.ops import variable_v1
 
@@ -181,16 +201,45 @@ def repair_tf1_library_imports():
 
     with _install_lock:
         _restore_moved_internals()
-        try:
-            importlib.import_module("tf_keras.legacy_tf_layers")
+        if _LegacyLayersAlias.installed():
             return
+        if importlib.util.find_spec("tf_keras") is None:
+            return  # pragma: no cover - tf-keras is an install requirement
+        # first: the alias package's __path__ is tf-keras's src directory, where the
+        # standard finder would load a second copy of each submodule under the alias
+        sys.meta_path.insert(0, _LegacyLayersAlias())
+
+
+class _LegacyLayersAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """``tf_keras.legacy_tf_layers[.<name>]`` imports as tf-keras 2.21's
+    ``tf_keras.src.legacy_tf_layers[.<name>]`` (the same module objects), on first
+    import: TF's ``tensorflow.python.layers`` modules load their classes from there."""
+
+    _OLD, _NEW = "tf_keras.legacy_tf_layers", "tf_keras.src.legacy_tf_layers"
+
+    @classmethod
+    def installed(cls):
+        return any(isinstance(f, cls) for f in sys.meta_path)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self._OLD and not fullname.startswith(self._OLD + "."):
+            return None
+        new = self._NEW + fullname[len(self._OLD):]
+        try:
+            if importlib.util.find_spec(new) is None:
+                return None
         except ImportError:
-            pass
-        package = importlib.import_module("tf_keras.src.legacy_tf_layers")
-        sys.modules.setdefault("tf_keras.legacy_tf_layers", package)
-        for name in _TF_LAYERS_LAZY:
-            module = importlib.import_module(f"tf_keras.src.legacy_tf_layers.{name}")
-            sys.modules.setdefault(f"tf_keras.legacy_tf_layers.{name}", module)
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self, loader_state=new)
+
+    def create_module(self, spec):
+        module = importlib.import_module(spec.loader_state)
+        spec.loader_state = module.__spec__  # importlib sets the alias spec on it
+        return module
+
+    def exec_module(self, module):
+        # already executed under its own name: only its own spec is put back
+        module.__spec__ = module.__spec__.loader_state
 
 
 def _tf_slim_installed():

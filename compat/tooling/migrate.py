@@ -18,7 +18,11 @@ from compat.tooling.report import support
 from compat.tooling.source import SHIM_IMPORT, _SWITCH_CALLS, _attr_chain, iter_python_files
 
 
-__all__ = ["Migration", "migrate"]
+__all__ = ["INTERNAL_MODULES", "Migration", "migrate"]
+
+# TensorFlow internals whose answer differs for TF1 code, and the shim's module giving
+# TF 1.15's answer: imports of them are rewritten (`from tensorflow.python import tf2`).
+INTERNAL_MODULES = {"tensorflow.python.tf2": "compat.tf1.tf2"}
 
 
 # --- migrate --------------------------------------------------------------------------
@@ -121,6 +125,19 @@ def _plan(source, path):
                         graph, _, note = support(target[len("compat.v1."):])
                         if graph == "missing":  # the import fails at run time: say so now
                             todo.append((node.lineno, f"import {target}: {note}"))
+                    elif a.name in INTERNAL_MODULES and len(names) == 1:
+                        target = INTERNAL_MODULES[a.name]
+                        alias = a.asname or a.name
+                        text = (f"import {target} as {alias}" if a.asname else
+                                f"import {target}")
+                        if not a.asname:  # `tensorflow.python.tf2.enabled()`: keep by hand
+                            todo.append((node.lineno, f"import {a.name}: TF1 code reads "
+                                         f"TF 1.15's answers from {target}; import it "
+                                         "with an alias, then re-run"))
+                            continue
+                        edits.append((_span(starts, node), text,
+                                      f"line {node.lineno}: import {a.name} as {alias} -> "
+                                      f"{text}"))
                     elif a.name.startswith("tensorflow."):
                         todo.append((node.lineno, f"import {a.name}: not a TF1 namespace; "
                                                   "left as is"))
@@ -163,6 +180,23 @@ def _plan(source, path):
                     graph, _, note = support(f"{target[len('compat.v1.'):]}.{a.name}")
                     if graph == "missing":
                         todo.append((node.lineno, f"from {target} import {a.name}: {note}"))
+            elif mod in INTERNAL_MODULES or (
+                    "." in mod and f"{mod}.{node.names[0].name}" in INTERNAL_MODULES
+                    and len(node.names) == 1):
+                # from tensorflow.python import tf2 / from tensorflow.python.tf2 import x
+                if mod in INTERNAL_MODULES:
+                    target = INTERNAL_MODULES[mod]
+                    text = source[slice(*_span(starts, node))]
+                    new_text = text.replace(mod, target, 1)
+                else:
+                    a = node.names[0]
+                    target, _, name = INTERNAL_MODULES[f"{mod}.{a.name}"].rpartition(".")
+                    alias = a.asname or a.name
+                    new_text = f"from {target} import {name}" + (
+                        f" as {alias}" if alias != name else "")
+                edits.append((_span(starts, node), new_text,
+                              f"line {node.lineno}: from {mod} import ... -> "
+                              f"from {target} import ... (TF 1.15's answers)"))
             elif mod == "tensorflow" or mod.startswith("tensorflow."):
                 names = ", ".join(a.name for a in node.names)
                 if any(a.name == "*" for a in node.names):
