@@ -31,9 +31,9 @@ def _graph_of(value):
     if isinstance(value, (ops.SymbolicTensor, ops.Operation)):
         graph = value.graph
     elif hasattr(value, "_in_graph_mode") or hasattr(value, "_variable_list"):
-        from compat.tf1.guard import _is_graph_variable
+        from compat.tf1.guard import _variable_graph
 
-        graph = value.graph if _is_graph_variable(value) else None
+        graph = _variable_graph(value)
     else:
         return None
     if graph is None or getattr(graph, "building_function", False):
@@ -48,11 +48,6 @@ def graph_of_arguments(args, kwargs):
         graph = _graph_of(value)
         if graph is not None:
             return graph
-        parts = getattr(value, "_variable_list", None)  # a PartitionedVariable
-        if parts:
-            graph = _graph_of(parts[0])
-            if graph is not None:
-                return graph
     return None
 
 

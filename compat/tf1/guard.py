@@ -235,6 +235,14 @@ class GuardedObject(_EnterMixin, wrapt.ObjectProxy):
         return self.__wrapped__.__reduce_ex__(protocol)
 
 
+def _convert_guarded(value, dtype=None, name=None, as_ref=False):
+    """A proxied TF object (a PartitionedVariable a TF1 call returned, say) converts to
+    a tensor as the object itself does, wherever TF converts it (raw TF calls too)."""
+    from tensorflow.python.framework import tensor_conversion_registry
+
+    return tensor_conversion_registry.convert(value.__wrapped__, dtype, name, as_ref)
+
+
 class GuardedClass:
     """Proxy for a TF1 class: construction and class-level calls are guarded.
 
@@ -439,7 +447,10 @@ def _is_graph_variable(var):
 
 
 def _variable_graph(var, *args):
-    return var.graph if _is_graph_variable(var) else None
+    if not _is_graph_variable(var):
+        return None
+    parts = getattr(var, "_variable_list", None)  # PartitionedVariable: its parts' graph
+    return parts[0].graph if parts else var.graph
 
 
 def _guard_variable_method(method):
@@ -519,5 +530,9 @@ def install_operator_guards():
             method = sparse.__dict__.get(name)
             if method is not None and not getattr(method, "__compat_guarded__", False):
                 setattr(sparse, name, _guard_tensor_method(method))
+        from tensorflow.python.framework import tensor_conversion_registry
+
+        tensor_conversion_registry.register_tensor_conversion_function(
+            GuardedObject, _convert_guarded)
         _tf1_graphs.install()
         _installed = True

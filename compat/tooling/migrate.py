@@ -22,7 +22,8 @@ __all__ = ["INTERNAL_MODULES", "Migration", "migrate"]
 
 # TensorFlow internals whose answer differs for TF1 code, and the shim's module giving
 # TF 1.15's answer: imports of them are rewritten (`from tensorflow.python import tf2`).
-INTERNAL_MODULES = {"tensorflow.python.tf2": "compat.tf1.tf2"}
+INTERNAL_MODULES = {"tensorflow.python.tf2": "compat.tf1.tf2",
+                    "tensorflow.python.pywrap_tensorflow": "compat.tf1.pywrap_tensorflow"}
 
 
 # --- migrate --------------------------------------------------------------------------

@@ -25,6 +25,29 @@ def _tensorpack(driver, results):
     assert results["accuracy"] >= 0.8, f"{driver}: accuracy {results['accuracy']}"
 
 
+def _stable_baselines(driver, results):
+    assert results["reward_after"] >= 400 > results["reward_before"], (
+        f"{driver}: mean reward {results['reward_before']} -> {results['reward_after']}")
+    assert results["loaded_equal"], "stable-baselines: PPO2.load changed predictions"
+    assert results["summaries"], "stable-baselines: no TensorBoard summaries logged"
+
+
+def _tensorlayer(driver, results):
+    _decreased("loss", 0.5)(driver, results)
+    assert results["val_acc"] >= 0.9, f"{driver}: validation accuracy {results['val_acc']}"
+    assert results["restored_equal"], "tensorlayer: restored parameters changed outputs"
+
+
+def _sonnet(driver, results):
+    _decreased("loss", 0.5)(driver, results)
+    assert results["shared_same"], "sonnet: a module called twice did not share variables"
+
+
+# Python 3.10 removed the collections.Mapping-style aliases that libraries written
+# before it read at import (nothing to do with TensorFlow): the driver processes get
+# them back (probe/sitecustomize.py).
+_COLLECTIONS_ALIASES = ("CORPUS_COLLECTIONS_ALIASES", "1")
+
 LIBRARIES = (
     Library(
         name="trfl", version="1.2.0",
@@ -57,6 +80,41 @@ LIBRARIES = (
         # backend runs on TF's process-wide thread pools (open: docs/corpus.md), so
         # reductions may sum in another order: last-bit differences, no more.
         tolerance=1e-5),
+    Library(
+        name="stable-baselines", version="2.10.2",
+        # gym 0.17.3: the last gym with the logger API stable-baselines reads
+        # (MIN_LEVEL) that installs without a source build; cv2 is imported at import
+        requirements=("stable-baselines==2.10.2", "gym==0.17.3",
+                      "opencv-python-headless==4.11.0.86"),
+        packages=("stable_baselines",),
+        drivers=("stable_baselines_ppo2.py",),
+        learned=_stable_baselines,
+        what="PPO2 (MlpPolicy) on CartPole-v1 with TensorBoard logging, save / load; "
+             "A2C; deterministic evaluation before and after"),
+    Library(
+        name="tensorlayer", version="1.11.1",
+        requirements=("tensorlayer==1.11.1", "progressbar2==4.6.0", "python-utils==4.2.0",
+                      "lxml==6.2.1", "matplotlib==3.11.2", "contourpy==1.3.3",
+                      "cycler==0.12.1", "fonttools==4.69.1", "kiwisolver==1.5.1",
+                      "scikit-learn==1.9.1", "joblib==1.6.0", "threadpoolctl==3.8.0",
+                      "narwhals==2.29.0", "imageio==2.38.2"),
+        packages=("tensorlayer",),
+        drivers=("tensorlayer_mlp.py",),
+        learned=_tensorlayer,
+        what="InputLayer / DropoutLayer / DenseLayer MLP: Session loop with all_drop "
+             "feeds, tl.utils.fit / test / predict, save_npz_dict / load_and_assign"),
+    Library(
+        name="dm-sonnet", version="1.36",
+        requirements=("dm-sonnet==1.36", "semantic-version==2.10.0", "contextlib2==21.6.0",
+                      "tensorflow-probability==0.25.0", "dm-tree==0.1.10"),
+        packages=("sonnet",),
+        drivers=("sonnet_mlp.py",),
+        learned=_sonnet,
+        what="snt.nets.MLP + snt.Linear regression, snt.Conv2D / BatchFlatten classifier, "
+             "snt.LSTM in dynamic_rnn, variable sharing between calls (Adam)",
+        # sonnet's module_pb2.py comes from an old protoc, which protobuf 4+ rejects
+        # unless the pure-Python implementation is used (not a TensorFlow matter)
+        env=(("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python"), _COLLECTIONS_ALIASES)),
 )
 
 BY_NAME = {library.name: library for library in LIBRARIES}

@@ -47,6 +47,8 @@ class Library:
     tolerance: largest graph-vs-eager difference allowed (0: bit-identical).
     learned: (driver, results) -> None, asserting the driver's model learned.
     what: what the drivers run, for the results table.
+    env: extra environment of the driver processes, as (name, value) pairs, for
+        reasons unrelated to TensorFlow (each one says why in ``corpus.py``).
     """
     name: str
     version: str
@@ -56,6 +58,7 @@ class Library:
     learned: object
     what: str
     tolerance: float = 0.0
+    env: tuple = ()
 
     @property
     def key(self):
@@ -135,6 +138,7 @@ def run(library, driver, site, work, backend):
     env.update(COMPAT_BACKEND=backend, CORPUS_OUT=str(out), CORPUS_PROBE=str(probe_out),
                TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0", MPLBACKEND="Agg")
     env.pop("COMPAT_MODULES", None)
+    env.update(dict(library.env))
     proc = subprocess.run([sys.executable, "-W", "ignore", str(work / "corpus_drivers" / driver)],
                           cwd=work, env=env, capture_output=True, text=True,
                           timeout=RUN_TIMEOUT)

@@ -103,8 +103,6 @@ REPLACEMENTS = {
                                 "collections=[GLOBAL_VARIABLES, MODEL_VARIABLES]",
     "rnn.LayerNormBasicLSTMCell": "tensorflow-addons' tfa.rnn.LayerNormLSTMCell",
     "rnn.AttentionCellWrapper": "tf.keras.layers.Attention",
-    "rnn.stack_bidirectional_dynamic_rnn": "tf.compat.v1.nn.bidirectional_dynamic_rnn "
-                                           "applied layer by layer",
     "lookup.string_to_index_table_from_tensor": "contrib.lookup.index_table_from_tensor",
     "lookup.MutableHashTable": "tf.lookup.experimental.MutableHashTable",
 }
@@ -197,6 +195,23 @@ _DATA_FROM_TF = (
     "sample_from_datasets", "scan", "shuffle_and_repeat", "unbatch", "unique", "Optional")
 
 
+def defun(func=None, input_signature=None, autograph=False,
+          experimental_autograph_options=None, **unused_kwargs):
+    """TF1's ``tf.contrib.eager.defun``: `func` traced into a graph function (no
+    autograph, as in TF 1.x), called inside TF1's default graph, so that a function
+    called from TF1 graph code is traced with that graph as its outer graph (TF1's
+    ``init_scope`` and ``get_default_graph`` there name the caller's graph)."""
+    from compat.tf1 import guard
+
+    def decorate(fn):
+        return guard.guard_callable(
+            _tf.function(fn, input_signature=input_signature, autograph=autograph,
+                         experimental_autograph_options=experimental_autograph_options),
+            wrap_result=False)
+
+    return decorate if func is None else decorate(func)
+
+
 def namespace(legacy_rnn_cell, legacy_layer, legacy_dense):
     """Builds ``tf.contrib`` (guard-free functions; the caller wraps them) from
     tf-keras's TF1 cells module and TF1 ``tf.layers.Layer`` and ``Dense`` classes."""
@@ -228,7 +243,10 @@ def namespace(legacy_rnn_cell, legacy_layer, legacy_dense):
         contrib_rnn.block_cells(legacy_rnn_cell, legacy_layer)
     rnn_symbols.update(static_rnn=_v1.nn.static_rnn,
                        static_bidirectional_rnn=_v1.nn.static_bidirectional_rnn,
-                       static_state_saving_rnn=_v1.nn.static_state_saving_rnn)
+                       static_state_saving_rnn=_v1.nn.static_state_saving_rnn,
+                       stack_bidirectional_rnn=contrib_rnn.stack_bidirectional_rnn,
+                       stack_bidirectional_dynamic_rnn=(
+                           contrib_rnn.stack_bidirectional_dynamic_rnn))
     rnn = ContribModule("contrib.rnn", rnn_symbols)
     framework = ContribModule("contrib.framework", contrib_framework.symbols())
     # filled from tf-slim (contrib.metrics' streaming metrics, contrib.losses)
@@ -278,6 +296,17 @@ def namespace(legacy_rnn_cell, legacy_layer, legacy_dense):
         "TPUConfig": estimator.TPUConfig,
         "InputPipelineConfig": estimator.InputPipelineConfig,
     })
-    return {"tpu": tpu, "layers": layers, "lookup": lookup, "rnn": rnn, "framework": framework,
+    # tf.contrib.eager / tensorflow.contrib.eager.python.tfe: TF1's graph-function
+    # decorator (defun is tf.function's TF1 ancestor) and the eager-mode queries
+    tfe_symbols = {
+        "defun": defun, "function": _tf.function,
+        "executing_eagerly": _v1.executing_eagerly, "in_eager_mode": _v1.executing_eagerly,
+        "Variable": _v1.Variable, "py_func": _v1.py_func,
+    }
+    tfe = ContribModule("contrib.eager.python.tfe", tfe_symbols)
+    eager = ContribModule("contrib.eager", dict(
+        tfe_symbols, python=ContribModule("contrib.eager.python", {"tfe": tfe})))
+    return {"eager": eager, "tpu": tpu, "layers": layers, "lookup": lookup, "rnn": rnn,
+            "framework": framework,
             "metrics": metrics, "losses": losses, "training": training, "opt": opt,
             "data": data, "stateless": stateless, "util": util, "crf": crf, "seq2seq": seq2seq}

@@ -18,7 +18,7 @@ from tensorflow.python.framework import ops
 from tensorflow.python.framework import tensor_shape
 from tensorflow.python.ops import gen_rnn_ops
 
-__all__ = ["block_cells"]
+__all__ = ["block_cells", "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn"]
 
 
 def _lstm_block_cell_grad(op, *grads):
@@ -212,3 +212,76 @@ def block_cells(legacy_cells, legacy_layer):
             return outputs, LSTMStateTuple(final_cs, final_h)
 
     return LSTMBlockCell, LSTMBlockFusedCell
+
+
+def _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw):
+    if not cells_fw:
+        raise ValueError("Must specify at least one fw cell for BidirectionalRNN.")
+    if not cells_bw:
+        raise ValueError("Must specify at least one bw cell for BidirectionalRNN.")
+    if not isinstance(cells_fw, list):
+        raise ValueError("cells_fw must be a list of RNNCells (one per layer).")
+    if not isinstance(cells_bw, list):
+        raise ValueError("cells_bw must be a list of RNNCells (one per layer).")
+    if len(cells_fw) != len(cells_bw):
+        raise ValueError("Forward and Backward cells must have the same depth.")
+    if (initial_states_fw is not None
+            and (not isinstance(initial_states_fw, list)
+                 or len(initial_states_fw) != len(cells_fw))):
+        raise ValueError("initial_states_fw must be a list of state tensors (one per layer).")
+    if (initial_states_bw is not None
+            and (not isinstance(initial_states_bw, list)
+                 or len(initial_states_bw) != len(cells_bw))):
+        raise ValueError("initial_states_bw must be a list of state tensors (one per layer).")
+
+
+def stack_bidirectional_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None,
+                            initial_states_bw=None, dtype=None, sequence_length=None,
+                            scope=None):
+    """TF 1.15's ``tf.contrib.rnn.stack_bidirectional_rnn``: layers of
+    ``static_bidirectional_rnn``, each under ``cell_<i>``, each layer's concatenated
+    outputs the next one's inputs. Returns (outputs, states_fw, states_bw)."""
+    _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
+    v1 = _tf.compat.v1
+    states_fw, states_bw = [], []
+    prev_layer = inputs
+    with v1.variable_scope(scope or "stack_bidirectional_rnn"):
+        for i, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw)):
+            initial_state_fw = initial_states_fw[i] if initial_states_fw else None
+            initial_state_bw = initial_states_bw[i] if initial_states_bw else None
+            with v1.variable_scope("cell_%d" % i) as cell_scope:
+                prev_layer, state_fw, state_bw = v1.nn.static_bidirectional_rnn(
+                    cell_fw, cell_bw, prev_layer, initial_state_fw=initial_state_fw,
+                    initial_state_bw=initial_state_bw, sequence_length=sequence_length,
+                    dtype=dtype, scope=cell_scope)
+            states_fw.append(state_fw)
+            states_bw.append(state_bw)
+    return prev_layer, tuple(states_fw), tuple(states_bw)
+
+
+def stack_bidirectional_dynamic_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None,
+                                    initial_states_bw=None, dtype=None, sequence_length=None,
+                                    parallel_iterations=None, time_major=False, scope=None,
+                                    swap_memory=False):
+    """TF 1.15's ``tf.contrib.rnn.stack_bidirectional_dynamic_rnn``: layers of
+    ``bidirectional_dynamic_rnn``, each under ``cell_<i>``, the forward and backward
+    outputs concatenated on the last axis as the next layer's inputs. Returns
+    (outputs, states_fw, states_bw)."""
+    _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
+    v1 = _tf.compat.v1
+    states_fw, states_bw = [], []
+    prev_layer = inputs
+    with v1.variable_scope(scope or "stack_bidirectional_rnn"):
+        for i, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw)):
+            initial_state_fw = initial_states_fw[i] if initial_states_fw else None
+            initial_state_bw = initial_states_bw[i] if initial_states_bw else None
+            with v1.variable_scope("cell_%d" % i):
+                outputs, (state_fw, state_bw) = v1.nn.bidirectional_dynamic_rnn(
+                    cell_fw, cell_bw, prev_layer, initial_state_fw=initial_state_fw,
+                    initial_state_bw=initial_state_bw, sequence_length=sequence_length,
+                    parallel_iterations=parallel_iterations, dtype=dtype,
+                    swap_memory=swap_memory, time_major=time_major)
+                prev_layer = _tf.concat(outputs, 2)
+            states_fw.append(state_fw)
+            states_bw.append(state_bw)
+    return prev_layer, tuple(states_fw), tuple(states_bw)

@@ -1,6 +1,7 @@
 """Loaded by every driver process the published-library harness starts: counts the
 TensorFlow v1 Sessions the process constructs (on the eager backend there must be none)
-and records the count in ``$CORPUS_PROBE`` when the process exits."""
+and records the count in ``$CORPUS_PROBE`` when the process exits; restores Python
+3.9's ``collections`` aliases where a library asks for them (``corpus.py``)."""
 
 import atexit
 import json
@@ -42,6 +43,18 @@ def _record():
     with open(_OUT, "w") as f:
         json.dump({"v1_sessions": _count[0]}, f)
 
+
+# CORPUS_COLLECTIONS_ALIASES=1: the collections.Mapping-style aliases Python 3.10
+# removed, for libraries written before it (nothing to do with TensorFlow).
+if os.environ.get("CORPUS_COLLECTIONS_ALIASES") == "1":
+    import collections
+    import collections.abc
+
+    for _name in ("Mapping", "MutableMapping", "Sequence", "MutableSequence", "Set",
+                  "MutableSet", "Iterable", "Iterator", "Callable", "Hashable", "Sized",
+                  "Container", "OrderedDict"):
+        if not hasattr(collections, _name):
+            setattr(collections, _name, getattr(collections.abc, _name))
 
 if _OUT:
     sys.meta_path.insert(0, _Hook())
