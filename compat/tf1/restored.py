@@ -161,8 +161,6 @@ _MOVED_INTERNALS = (
 _RENAMED_INTERNALS = (
     ("tensorflow.python.util.nest", "is_sequence", "tensorflow.python.util.nest",
      "is_nested"),
-    ("tensorflow.python.util.nest", "is_sequence_or_composite",
-     "tensorflow.python.util.nest", "is_nested_or_composite"),
 )
 
 

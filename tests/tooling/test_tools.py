@@ -274,3 +274,65 @@ def test_migrate_leaves_tf2_files_alone_and_says_so(tmp_path):
     # TF1 code that also uses a TF2 name is TF1 code: migrated
     assert results["mixed.py"].changed
     assert mixed.read_text().startswith("import compat.v1 as tf\n")
+
+
+TF1_INTERNALS_FILE = '''\
+import tensorflow as tf
+from tensorflow.python import tf2
+from tensorflow.python.tf2 import enabled as v2_enabled
+import tensorflow.python.tf2 as tf2_module
+from tensorflow.python import pywrap_tensorflow
+from tensorflow.python.util.nest import is_sequence
+from tensorflow.python.ops import array_ops
+
+USE_V2 = tf2.enabled() or v2_enabled() or tf2_module.enabled()
+EVENTS = pywrap_tensorflow.EventsWriter
+READER = pywrap_tensorflow.NewCheckpointReader
+x = tf.placeholder(tf.float32, [None, 2])
+y = array_ops.concat([x, x], 1) if is_sequence([x]) else x
+'''
+
+
+def test_migrate_rewrites_internals_tf1_code_reads_differently(tmp_path, backend):
+    """``tensorflow.python.tf2`` answers as in TF 1.15 (v2 behaviour off) and
+    ``pywrap_tensorflow`` has TF 1.15's names, for migrated code; the other internal
+    imports stay, and their ops build in TF1's default graph at module level."""
+    f = tmp_path / "legacy_internals.py"
+    f.write_text(TF1_INTERNALS_FILE)
+    [m] = tools.migrate(str(f))
+    source = f.read_text()
+    assert "from compat.tf1 import tf2\n" in source
+    assert "from compat.tf1.tf2 import enabled as v2_enabled\n" in source
+    assert "import compat.tf1.tf2 as tf2_module\n" in source
+    assert "from compat.tf1 import pywrap_tensorflow\n" in source
+    assert "from tensorflow.python.ops import array_ops\n" in source
+    assert tools.migrate(str(f))[0].changed is False  # idempotent
+    import compat
+    import compat.v1 as shim
+
+    namespace = runpy.run_path(str(f))
+    assert namespace["USE_V2"] is False
+    from tensorflow.python.client import _pywrap_events_writer
+    assert namespace["EVENTS"] is _pywrap_events_writer.EventsWriter
+    x, y = namespace["x"], namespace["y"]
+    assert y.graph is x.graph is shim.get_default_graph()
+    with compat.Session(backend=backend) as s:
+        np.testing.assert_array_equal(s.run(y, {x: [[1., 2.]]}), [[1., 2., 1., 2.]])
+    # TensorFlow's own module keeps TensorFlow's answer
+    from tensorflow.python import tf2 as tf_tf2
+    assert tf_tf2.enabled() is True
+
+
+def test_restored_internal_names_are_tensorflows_objects():
+    import sys
+
+    import compat.v1  # noqa: F401 - restores the names on import
+    from tensorflow.python.layers import normalization
+    from tensorflow.python.util import nest
+
+    assert nest.is_sequence is nest.is_nested
+    # TF's lazily loaded tf.layers modules are tf-keras's own (one copy of each class)
+    from tf_keras.src.legacy_tf_layers import normalization as shipped
+    assert normalization.BatchNormalization is shipped.BatchNormalization
+    assert sys.modules["tf_keras.legacy_tf_layers.normalization"] is shipped
+    assert shipped.__spec__.name == "tf_keras.src.legacy_tf_layers.normalization"

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+import compat
 import compat.v1 as tf
 from compat.tf1.errors import RemovedAPIError
 
@@ -1160,3 +1161,96 @@ def test_contrib_seq2seq_monotonic_mechanisms_against_numpy(backend, kind):
     assert w[scope + "attention_score_bias"] == (-1.0 if kind == "bahdanau" else 0.5)
     p = 1 / (1 + np.exp(-(score + w[scope + "attention_score_bias"])))
     np.testing.assert_allclose(alignments, _monotonic_numpy(p, first), rtol=1e-4, atol=1e-6)
+
+
+# --- contrib.rnn.stack_bidirectional_(dynamic_)rnn, contrib.eager, contrib.framework ---
+def _np_bidirectional_basic_rnn(xs, weights):
+    """NumPy: stacked bidirectional BasicRNNCell (tanh) layers, outputs concatenated."""
+    out = xs
+    for (kf, bf), (kb, bb) in weights:
+        def run(seq, k, b):
+            h = np.zeros((seq.shape[0], b.shape[0]), np.float32)
+            hs = []
+            for t in range(seq.shape[1]):
+                h = np.tanh(np.concatenate([seq[:, t], h], 1) @ k + b)
+                hs.append(h)
+            return np.stack(hs, 1)
+        fw = run(out, kf, bf)
+        bw = run(out[:, ::-1], kb, bb)[:, ::-1]
+        out = np.concatenate([fw, bw], 2)
+    return out
+
+
+@pytest.mark.parametrize("dynamic", [True, False])
+def test_stack_bidirectional_rnn_against_numpy(backend, dynamic):
+    rng = np.random.RandomState(0)
+    xs = rng.randn(2, 4, 3).astype(np.float32)
+    cells_fw = [tf.nn.rnn_cell.BasicRNNCell(5) for _ in range(2)]
+    cells_bw = [tf.nn.rnn_cell.BasicRNNCell(5) for _ in range(2)]
+    x = tf.constant(xs)
+    if dynamic:
+        out, states_fw, states_bw = tf.contrib.rnn.stack_bidirectional_dynamic_rnn(
+            cells_fw, cells_bw, x, dtype=tf.float32)
+    else:
+        outs, states_fw, states_bw = tf.contrib.rnn.stack_bidirectional_rnn(
+            cells_fw, cells_bw, tf.unstack(x, axis=1), dtype=tf.float32)
+        out = tf.stack(outs, 1)
+    names = [v.name for v in tf.trainable_variables()]
+    # TF 1.15's names: the dynamic version nests bidirectional_rnn's own scope, the
+    # static one passes cell_<i> as the scope
+    inner = "bidirectional_rnn/" if dynamic else ""
+    assert f"stack_bidirectional_rnn/cell_0/{inner}fw/basic_rnn_cell/kernel:0" in names
+    assert len(names) == 8
+    assert len(states_fw) == len(states_bw) == 2
+    with compat.Session(backend=backend) as s:
+        s.run(tf.global_variables_initializer())
+        got, values = s.run(out), s.run(tf.trainable_variables())
+    by_name = dict(zip(names, values))
+
+    def cell(i, d):
+        p = f"stack_bidirectional_rnn/cell_{i}/{inner}{d}/basic_rnn_cell/"
+        return by_name[p + "kernel:0"], by_name[p + "bias:0"]
+    weights = [(cell(i, "fw"), cell(i, "bw")) for i in range(2)]
+    np.testing.assert_allclose(got, _np_bidirectional_basic_rnn(xs, weights), atol=1e-5)
+
+
+def test_stack_bidirectional_rnn_checks_its_arguments():
+    cell = tf.nn.rnn_cell.BasicRNNCell(2)
+    x = tf.zeros([1, 3, 2])
+    with pytest.raises(ValueError, match="at least one fw cell"):
+        tf.contrib.rnn.stack_bidirectional_dynamic_rnn([], [cell], x, dtype=tf.float32)
+    with pytest.raises(ValueError, match="same depth"):
+        tf.contrib.rnn.stack_bidirectional_dynamic_rnn([cell], [cell, cell], x,
+                                                       dtype=tf.float32)
+    with pytest.raises(ValueError, match="must be a list"):
+        tf.contrib.rnn.stack_bidirectional_dynamic_rnn(cell, [cell], x, dtype=tf.float32)
+
+
+def test_contrib_eager_defun_traces_in_the_callers_graph(backend):
+    from compat.v1.contrib.eager.python import tfe
+
+    w = tf.get_variable("w", initializer=[2., 3.])
+
+    @tfe.defun
+    def scaled(x):
+        return x * w + 1.
+
+    x = tf.placeholder(tf.float32, [2])
+    y = scaled(x)
+    assert y.graph is tf.get_default_graph()
+    assert tf.contrib.eager.defun.__name__ == tfe.defun.__name__ == "defun"
+    with compat.Session(backend=backend) as s:
+        s.run(tf.global_variables_initializer())
+        np.testing.assert_allclose(s.run(y, {x: [1., -1.]}), [3., -2.])
+
+
+def test_contrib_framework_nest_is_tf1s_nest():
+    nest = tf.contrib.framework.nest
+    assert nest.is_sequence([1, (2,)]) and not nest.is_sequence(3)
+    assert nest.flatten_up_to([0, 0], [[1, 2], (3,)]) == [[1, 2], (3,)]
+    assert nest.map_structure_up_to((0, 0), lambda a: a * 2, (1, [2])) == (2, [2, 2])
+    with pytest.raises((TypeError, ValueError)):
+        nest.assert_shallow_structure([0, 0, 0], [1, 2])
+    cond = tf.contrib.framework.smart_cond(True, lambda: tf.constant(1), lambda: 2)
+    assert tf.contrib.framework.smart_constant_value(tf.constant(True)) == True  # noqa: E712
+    assert cond.graph is tf.get_default_graph()
