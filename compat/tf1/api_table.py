@@ -157,6 +157,18 @@ ENTRIES = (
        "compat's own cells on TF's LSTMBlockCell / BlockLSTM kernels, after TF 1.15's code "
        "(LSTMCell's variable names and layout; sequence_length masking); the shim adds TF1's "
        "LSTMBlockCell gradient, which TF 2.21 does not register. Tested against LSTMCell"),
+    _E("contrib.rnn.stack_bidirectional_dynamic_rnn / contrib.rnn.stack_bidirectional_rnn",
+       "shim", "shim",
+       "compat's own, after TF 1.15's code (argument checks, cell_<i> scopes and TF 1.15's "
+       "variable names, outputs concatenated on the last axis); tested against NumPy"),
+    _E("contrib.eager.defun / contrib.eager.python.tfe.defun", "shim", "shim",
+       "tf.function without autograph, traced inside the caller's TF1 graph (sonnet's "
+       "Module.defun, scale_gradient); contrib.eager also serves executing_eagerly, "
+       "in_eager_mode, Variable, py_func; the rest of contrib.eager raises RemovedAPIError"),
+    _E("contrib.framework.nest / contrib.framework.smart_cond / "
+       "contrib.framework.smart_constant_value", "native", "native",
+       "TF1's whole nest module (flatten_up_to, map_structure_up_to, "
+       "assert_shallow_structure, ...) with TF1's is_sequence; TF's smart_cond"),
     _E("contrib.crf.crf_log_likelihood / contrib.crf.crf_decode / contrib.crf.viterbi_decode "
        "/ contrib.crf.crf_sequence_score / contrib.crf.crf_log_norm", "shim", "shim",
        "compat's own linear-chain CRF after TF 1.15's behaviour (the `transitions` variable, "
