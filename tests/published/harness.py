@@ -191,3 +191,15 @@ def max_difference(a, b):
                 continue
             worst = max(worst, float("inf") if (x != x or y != y) else abs(x - y))
     return worst
+
+
+def record(library, driver, difference):
+    """Adds one row to ``results.json`` in the cache: what ran, the largest graph-vs-eager
+    difference (the README's table is read from there)."""
+    path = cache_dir() / "results.json"
+    rows = json.loads(path.read_text()) if path.exists() else {}
+    rows[f"{library.name}/{driver}"] = {"library": library.name, "version": library.version,
+                                        "what": library.what, "max_difference": difference}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(rows, indent=1, sort_keys=True))
+    os.replace(tmp, path)

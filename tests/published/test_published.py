@@ -40,6 +40,7 @@ def test_runs_learns_and_agrees(library, driver, prepared):
         f"{library.name}: the eager backend constructed {v1_sessions} TensorFlow v1 "
         "Session(s)")
     difference = harness.max_difference(graph, eager)
+    harness.record(library, driver, difference)
     assert difference <= library.tolerance, (
         f"{library.name} {driver}: graph and eager differ by {difference} "
         f"(allowed {library.tolerance})")
