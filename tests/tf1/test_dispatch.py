@@ -13,16 +13,6 @@ import compat
 import compat.v1 as tf
 
 
-@pytest.fixture(params=["module", "graph"])
-def style(request):
-    if request.param == "module":
-        yield tf.get_default_graph()
-        return
-    g = tf.Graph()
-    with g.as_default():
-        yield g
-
-
 def _library_helper(x, w):
     """A library's own function, written against TF's internals (called from module
     level in module style)."""

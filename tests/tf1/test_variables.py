@@ -25,18 +25,6 @@ def kind(request):
         tf.enable_resource_variables()
 
 
-@pytest.fixture(params=["module", "graph"])
-def style(request):
-    """Where TF1 code builds: at module level (the process stays eager) or inside
-    ``with graph.as_default()``; yields the graph sessions should run."""
-    if request.param == "module":
-        yield tf.get_default_graph()
-        return
-    g = tf.Graph()
-    with g.as_default():
-        yield g
-
-
 def _model():
     x = tf.placeholder(tf.float32, [None, 3], name="x")
     w = tf.get_variable("w", [3, 1], initializer=tf.ones_initializer())

@@ -235,12 +235,11 @@ def _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw):
         raise ValueError("initial_states_bw must be a list of state tensors (one per layer).")
 
 
-def stack_bidirectional_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None,
-                            initial_states_bw=None, dtype=None, sequence_length=None,
-                            scope=None):
-    """TF 1.15's ``tf.contrib.rnn.stack_bidirectional_rnn``: layers of
-    ``static_bidirectional_rnn``, each under ``cell_<i>``, each layer's concatenated
-    outputs the next one's inputs. Returns (outputs, states_fw, states_bw)."""
+def _stack(cells_fw, cells_bw, inputs, initial_states_fw, initial_states_bw, scope,
+           layer):
+    """TF 1.15's layer loop of both stacked bidirectional RNNs: `layer(cell_fw, cell_bw,
+    inputs, initial_state_fw, initial_state_bw)` -> (outputs, state_fw, state_bw), run
+    under ``cell_<i>`` inside `scope`."""
     _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
     v1 = _tf.compat.v1
     states_fw, states_bw = [], []
@@ -250,13 +249,27 @@ def stack_bidirectional_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None,
             initial_state_fw = initial_states_fw[i] if initial_states_fw else None
             initial_state_bw = initial_states_bw[i] if initial_states_bw else None
             with v1.variable_scope("cell_%d" % i) as cell_scope:
-                prev_layer, state_fw, state_bw = v1.nn.static_bidirectional_rnn(
-                    cell_fw, cell_bw, prev_layer, initial_state_fw=initial_state_fw,
-                    initial_state_bw=initial_state_bw, sequence_length=sequence_length,
-                    dtype=dtype, scope=cell_scope)
+                prev_layer, state_fw, state_bw = layer(
+                    cell_fw, cell_bw, prev_layer, initial_state_fw, initial_state_bw,
+                    cell_scope)
             states_fw.append(state_fw)
             states_bw.append(state_bw)
     return prev_layer, tuple(states_fw), tuple(states_bw)
+
+
+def stack_bidirectional_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None,
+                            initial_states_bw=None, dtype=None, sequence_length=None,
+                            scope=None):
+    """TF 1.15's ``tf.contrib.rnn.stack_bidirectional_rnn``: layers of
+    ``static_bidirectional_rnn``, each under ``cell_<i>``, each layer's concatenated
+    outputs the next one's inputs. Returns (outputs, states_fw, states_bw)."""
+    def layer(cell_fw, cell_bw, inputs, state_fw, state_bw, cell_scope):
+        return _tf.compat.v1.nn.static_bidirectional_rnn(
+            cell_fw, cell_bw, inputs, initial_state_fw=state_fw, initial_state_bw=state_bw,
+            sequence_length=sequence_length, dtype=dtype, scope=cell_scope)
+
+    return _stack(cells_fw, cells_bw, inputs, initial_states_fw, initial_states_bw, scope,
+                  layer)
 
 
 def stack_bidirectional_dynamic_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None,
@@ -267,21 +280,12 @@ def stack_bidirectional_dynamic_rnn(cells_fw, cells_bw, inputs, initial_states_f
     ``bidirectional_dynamic_rnn``, each under ``cell_<i>``, the forward and backward
     outputs concatenated on the last axis as the next layer's inputs. Returns
     (outputs, states_fw, states_bw)."""
-    _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
-    v1 = _tf.compat.v1
-    states_fw, states_bw = [], []
-    prev_layer = inputs
-    with v1.variable_scope(scope or "stack_bidirectional_rnn"):
-        for i, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw)):
-            initial_state_fw = initial_states_fw[i] if initial_states_fw else None
-            initial_state_bw = initial_states_bw[i] if initial_states_bw else None
-            with v1.variable_scope("cell_%d" % i):
-                outputs, (state_fw, state_bw) = v1.nn.bidirectional_dynamic_rnn(
-                    cell_fw, cell_bw, prev_layer, initial_state_fw=initial_state_fw,
-                    initial_state_bw=initial_state_bw, sequence_length=sequence_length,
-                    parallel_iterations=parallel_iterations, dtype=dtype,
-                    swap_memory=swap_memory, time_major=time_major)
-                prev_layer = _tf.concat(outputs, 2)
-            states_fw.append(state_fw)
-            states_bw.append(state_bw)
-    return prev_layer, tuple(states_fw), tuple(states_bw)
+    def layer(cell_fw, cell_bw, inputs, state_fw, state_bw, cell_scope):
+        outputs, (state_fw, state_bw) = _tf.compat.v1.nn.bidirectional_dynamic_rnn(
+            cell_fw, cell_bw, inputs, initial_state_fw=state_fw, initial_state_bw=state_bw,
+            sequence_length=sequence_length, parallel_iterations=parallel_iterations,
+            dtype=dtype, swap_memory=swap_memory, time_major=time_major)
+        return _tf.concat(outputs, 2), state_fw, state_bw
+
+    return _stack(cells_fw, cells_bw, inputs, initial_states_fw, initial_states_bw, scope,
+                  layer)

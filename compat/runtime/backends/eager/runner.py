@@ -62,6 +62,7 @@ from compat.runtime.backends.eager.ref_variables import to_resource_variables
 from compat.runtime.backends.eager.random_ops import _PHILOX_OPS, _stateless_draw
 from compat.runtime.backends.eager.signature import (_FEED_PREFIX, _FETCH_PREFIX, _RES_PREFIX,
                                                      _Signature, _registered_functions)
+from compat.runtime.backends.eager.ordering import order_early_reads
 from compat.runtime.backends.eager.subgraph import (_FUNCTIONAL_CONTROL_FLOW, _NON_READING,
                                                     _SESSION_HANDLE_OPS, _V1_CONTROL_FLOW,
                                                     _RESOURCE_HANDLE_OPS, _VAR_HANDLE_OPS,
@@ -379,6 +380,13 @@ class Runner:
             del node.input[:]
             node.input.extend(new_inputs)
 
+        # a read of a variable that no write of this run precedes sees the value from
+        # before the run's writes, as on the Session (see .ordering)
+        # (resource variables only: a TF1 ref variable's reads alias its buffer, so they
+        # see the run's updates on the Session, and .ref_variables orders them so)
+        order_early_reads(graph_def, [
+            f"{_RES_PREFIX}{res_names[name + ':0']}" for name, op in var_ops.items()
+            if op.type in _RESOURCE_HANDLE_OPS])
         n_fed = len(fed_tensors)
         captured = list(handles)
 
