@@ -367,6 +367,11 @@ _ACCESSORS = frozenset({"ref", "experimental_ref", "get_shape", "set_shape", "co
                         "__tf_tensor__", "__array_priority__"})
 
 
+# Operators, and iteration: TF1 raised TypeError iterating a graph tensor (TF 2 iterates
+# one of known length when executing eagerly, i.e. at module level).
+_GUARDED_DUNDERS = frozenset(tensor_lib.Tensor.OVERLOADABLE_OPERATORS) | {"__iter__"}
+
+
 def _guarded_names(cls):
     """The methods of graph-object class `cls` (with its bases up to ``object``) the guard
     covers: every public method and every operator, not the accessors. This is the
@@ -379,7 +384,7 @@ def _guarded_names(cls):
         for name, value in vars(klass).items():
             if not isinstance(value, types.FunctionType) or name in _ACCESSORS:
                 continue
-            if not name.startswith("_") or name in tensor_lib.Tensor.OVERLOADABLE_OPERATORS:
+            if not name.startswith("_") or name in _GUARDED_DUNDERS:
                 names.add(name)
     return names
 
@@ -467,8 +472,13 @@ _IN_PLACE = {"__iadd__": "__add__", "__isub__": "__sub__", "__imul__": "__mul__"
 def _tf1_in_place(method, binary):
     @functools.wraps(method)
     def in_place(self, other):
+        # only variables standing in for TF1's default (ref) variable: one created with
+        # use_resource=True is TF1's ResourceVariable, whose in-place operators raise
         if _is_graph_variable(self) and _tf1_graphs.is_tf1_graph(self.graph):
-            return getattr(self, binary)(other)
+            from compat.tf1 import variables as _variables
+
+            if _variables.is_tf1_default(self.graph, self.op.name):
+                return getattr(self, binary)(other)
         return method(self, other)
 
     in_place.__compat_guarded__ = True
@@ -483,7 +493,34 @@ def _variable_classes():
                resource_variable_ops.ResourceVariable,
                getattr(resource_variable_ops, "_UnreadVariable", None),
                ref_variable.RefVariable, variables.PartitionedVariable)
-    return [cls for cls in classes if cls is not None]
+    out = []
+    for cls in classes:  # with every base that defines methods (VariableV1, ...)
+        for klass in (cls.__mro__ if cls is not None else ()):
+            if klass is not object and klass not in out:
+                out.append(klass)
+    return out
+
+
+def _mode_dependent(prop):
+    """Whether a property's getter consults the execution mode (TF raises for graph
+    variables there when eager, e.g. a resource variable's ``initial_value``)."""
+    import inspect
+
+    try:
+        return "executing_eagerly" in inspect.getsource(prop.fget)
+    except (OSError, TypeError):
+        return False
+
+
+def _guard_properties(cls, graph_of):
+    """Properties of `cls` whose getter depends on the execution mode read inside the
+    object's graph when called while eager (the same rule as methods, for getters)."""
+    for name, value in list(vars(cls).items()):
+        if (isinstance(value, property) and value.fget is not None
+                and not getattr(value.fget, "__compat_guarded__", False)
+                and _mode_dependent(value)):
+            setattr(cls, name, property(_entering(value.fget, graph_of), value.fset,
+                                        value.fdel, value.__doc__))
 
 
 def install_operator_guards():
@@ -507,6 +544,7 @@ def install_operator_guards():
                 continue
             setattr(symbolic, name, _guard_tensor_method(method))
         for cls in _variable_classes():
+            _guard_properties(cls, _variable_graph)
             for name in _guarded_names(cls):
                 method = cls.__dict__.get(name)
                 if method is None or not isinstance(method, types.FunctionType) or getattr(

@@ -39,6 +39,7 @@ Known differences from a v1 Session (documented, tested):
 """
 
 import collections
+import contextlib
 import threading
 import numpy as np
 import tensorflow as tf
@@ -409,19 +410,11 @@ class Runner:
             return outputs
 
         specs = [tf.TensorSpec(t.shape, t.dtype.base_dtype) for t in fed_tensors]
-        if _v1_control_flow(needed.values()) or any(
-                n.op in _V1_CONTROL_FLOW for n in graph_def.node):
-            # TF1 control flow (Enter/Exit/Switch/Merge: a graph built with TF 1.x or
-            # with control flow v2 disabled, or cond / while_loop lowered to it by the
-            # graph optimizer, as in a v1 Session). tf.function's automatic control
-            # dependencies would tie stateful ops inside a loop frame to outputs outside
-            # it ("inputs from different frames"); like TF's own wrap_function (used to
-            # load TF1 SavedModels), build without them: the Session's ordering, data
-            # and control edges only.
-            concrete = tf.compat.v1.wrap_function(body, specs)
-        else:
-            function = tf.function(body, input_signature=specs, autograph=False)
-            concrete = function.get_concrete_function()
+        # tracing makes a function graph whose outer graph is the default one (TF1
+        # code's own graph at module level), which gets empty collections from it
+        with _collections_unchanged(ops.get_default_graph()):
+            concrete = _trace(body, specs, bool(_v1_control_flow(needed.values()) or any(
+                n.op in _V1_CONTROL_FLOW for n in graph_def.node)))
         sig = _Signature()
         sig.function = concrete
         sig.feed_dtypes = [t.dtype.base_dtype for t in fed_tensors]
@@ -648,3 +641,29 @@ class Runner:
             self._partial_runs.clear()
             self._resources.clear()
             self._variables.clear()
+
+
+def _trace(body, specs, v1_control_flow):
+    """The concrete function of one signature."""
+    if v1_control_flow:
+        # TF1 control flow (Enter/Exit/Switch/Merge: a graph built with TF 1.x or with
+        # control flow v2 disabled, or cond / while_loop lowered to it by the graph
+        # optimizer, as in a v1 Session). tf.function's automatic control dependencies
+        # would tie stateful ops inside a loop frame to outputs outside it ("inputs from
+        # different frames"); like TF's own wrap_function (used to load TF1
+        # SavedModels), build without them: the Session's ordering, data and control
+        # edges only.
+        return tf.compat.v1.wrap_function(body, specs)
+    return tf.function(body, input_signature=specs, autograph=False).get_concrete_function()
+
+
+@contextlib.contextmanager
+def _collections_unchanged(graph):
+    """Removes the (empty) collections a block created on `graph`."""
+    before = set(graph.get_all_collection_keys())
+    try:
+        yield
+    finally:
+        for key in set(graph.get_all_collection_keys()) - before:
+            if not graph.get_collection(key):
+                graph.clear_collection(key)
