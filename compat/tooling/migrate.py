@@ -202,6 +202,9 @@ def _plan(source, path):
                 names = ", ".join(a.name for a in node.names)
                 if any(a.name == "*" for a in node.names):
                     reason = f"from {mod} import *: star import, rewrite by hand"
+                elif mod.startswith(("tensorflow.python", "tensorflow.core")):
+                    reason = (f"from {mod} import {names}: TensorFlow internals, left as "
+                              "is (their ops build in TF1 graphs at module level too)")
                 else:
                     reason = (f"from {mod} import {names}: left as is (TF2 names; import "
                               f"them from compat.v1 if they are TF1 code)")
