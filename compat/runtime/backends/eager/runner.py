@@ -666,4 +666,6 @@ def _collections_unchanged(graph):
     finally:
         for key in set(graph.get_all_collection_keys()) - before:
             if not graph.get_collection(key):
-                graph.clear_collection(key)
+                # not clear_collection: a finalized graph (MonitoredSession) refuses it,
+                # and this only takes back what the trace added
+                graph._collections.pop(key, None)
