@@ -134,7 +134,8 @@ def _lookup_module(module, table):
 
 def _is_internal(module):
     return module == "compat" or module.startswith(
-        ("compat.", "tensorflow", "contextlib", "wrapt", "threading", "functools"))
+        ("compat.", "tensorflow", "tf_keras", "contextlib", "wrapt", "threading",
+         "functools"))
 
 
 def caller_module(depth=2):

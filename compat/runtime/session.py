@@ -54,6 +54,7 @@ class Session(_tf_session.SessionInterface):
             raise TypeError(f"graph must be a tf.Graph, but got {type(graph)}")
         _tf1_graphs.mark_tf1_graph(graph)
         self._graph = graph
+        self._config = config  # read by tf-keras (distributed session configs), as TF's
         self._backend = name
         self._backend_source = source
         self._closed = False
@@ -139,6 +140,47 @@ class Session(_tf_session.SessionInterface):
             return self._runner.run(fetches, None, options, run_metadata)
 
         return call if accept_options else (lambda: call())
+
+    def _make_callable_from_options(self, callable_options):
+        """TF1's private ``Session._make_callable_from_options`` (what tf-keras's TF1
+        training loops call, ``backend.GraphExecutionFunction``): a callable for a
+        ``CallableOptions`` proto (``feed`` / ``fetch`` tensor names, ``target`` op
+        names, ``tensor_connection``s, ``run_options``), called with one array per
+        ``feed`` name (keyword ``run_metadata``), returning the list of ``fetch``
+        values. On the graph backend it is the v1 Session's own callable."""
+        self._check_open()
+        if hasattr(self._runner, "make_callable_from_options"):
+            return self._runner.make_callable_from_options(callable_options)
+        graph = self._graph
+        element = graph.as_graph_element
+        feeds = [element(name) for name in callable_options.feed]
+        fetches = [element(name) for name in callable_options.fetch]
+        targets = [element(name, allow_tensor=False, allow_operation=True)
+                   for name in callable_options.target]
+        n_fetch = len(fetches)
+        connections = [(element(c.from_tensor), element(c.to_tensor))
+                       for c in callable_options.tensor_connection]
+        run = self.make_callable(fetches + targets, feeds) if feeds else \
+            self.make_callable(fetches + targets)
+        if not connections:
+            def call(*args, **kwargs):
+                # run_metadata: accepted and left empty, as Session.run does on eager
+                return list(run(*args)[:n_fetch]) if feeds else list(run()[:n_fetch])
+            return call
+        # A connection feeds `to_tensor` with `from_tensor`'s value in the same step on a
+        # v1 Session; here `from_tensor` is computed by a run of its own first (with the
+        # callable's feeds), then fed (see the caveats of the prototype).
+        sources = [c[0] for c in connections]
+        sinks = [c[1] for c in connections]
+        source_run = self.make_callable(sources, feeds) if feeds else \
+            self.make_callable(sources)
+        step = self.make_callable(fetches + targets, feeds + sinks)
+
+        def call_connected(*args, **kwargs):
+            values = source_run(*args) if feeds else source_run()
+            return list(step(*(list(args) + list(values)))[:n_fetch])
+
+        return call_connected
 
     def partial_run_setup(self, fetches, feeds=None):
         self._check_open()

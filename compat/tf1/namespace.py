@@ -19,6 +19,7 @@ class Lazy:
 _UNGUARDED = frozenset({
     "get_default_graph", "reset_default_graph", "get_default_session", "as_dtype",
     "dimension_value", "dimension_at_index", "executing_eagerly_outside_functions",
+    "clear_session",  # tf.keras.backend's: resets the default graph (no graph entered)
 })
 
 

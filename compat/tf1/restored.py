@@ -126,6 +126,10 @@ def keras():
     TensorFlow's ``tf.keras`` (for TF2 code) stays Keras 3."""
     module = _import(_KERAS, "tf.keras")
     _install_tf1_initializers()
+    from compat.tf1 import keras_session as _keras_session
+
+    # K.get_session() and the TF1 fit / evaluate / predict loops: the shim's Session
+    _keras_session.install()
     return Namespace(module, "compat.v1.keras")
 
 

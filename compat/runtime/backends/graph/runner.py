@@ -27,6 +27,9 @@ class Runner:
     def make_callable(self, fetches, feed_list=None, accept_options=False):
         return self._session.make_callable(fetches, feed_list, accept_options)
 
+    def make_callable_from_options(self, callable_options):
+        return self._session._make_callable_from_options(callable_options)
+
     def partial_run_setup(self, fetches, feeds=None):
         return self._session.partial_run_setup(fetches, feeds)
 
