@@ -77,6 +77,15 @@ _TF1_ONLY = ("Session", "InteractiveSession", "placeholder", "placeholder_with_d
              "disable_v2_behavior", "disable_eager_execution")
 
 
+# TensorFlow modules TF1 code imports whose TF1 versions compat.v1 serves: tf.contrib's,
+# and tf.keras (TF 1.x's Keras; on TF 2.21 `tensorflow.keras` is Keras 3).
+_SHIM_MODULES = ("tensorflow.contrib", "tensorflow.keras")
+
+
+def _shim_module(name):
+    return any(name == m or name.startswith(m + ".") for m in _SHIM_MODULES)
+
+
 def _tf2_file(tree):
     """{alias: (line, TF2-only name)} for the ``tensorflow`` aliases of a file that is
     TF2 code: a TF2-only API is used through the alias and no TF1-only one."""
@@ -116,9 +125,8 @@ def _plan(source, path):
             tf_names = [a for a in names if a.name in ("tensorflow", "tensorflow.compat.v1")]
             if not tf_names:
                 for a in names:
-                    if (a.name.startswith("tensorflow.contrib.") and a.asname
-                            and len(names) == 1):
-                        # import tensorflow.contrib.slim as slim
+                    if (_shim_module(a.name) and a.asname and len(names) == 1):
+                        # import tensorflow.contrib.slim as slim / tensorflow.keras as K
                         target = "compat.v1." + a.name[len("tensorflow."):]
                         edits.append((_span(starts, node), f"import {target} as {a.asname}",
                                       f"line {node.lineno}: import {a.name} as {a.asname} "
@@ -167,18 +175,21 @@ def _plan(source, path):
                 edits.append((_span(starts, node), SHIM_IMPORT.format(alias=alias),
                               f"line {node.lineno}: from tensorflow.compat import v1 -> "
                               f"import compat.v1 as {alias}"))
-            elif ((mod == "tensorflow.contrib" or mod.startswith("tensorflow.contrib."))
+            elif ((_shim_module(mod) or mod == "tensorflow")
                     and not any(a.name == "*" for a in node.names)):
+                # from tensorflow import keras / from tensorflow.keras.layers import Dense:
+                # TF1 code's names (TF1 Keras, not Keras 3) from compat.v1
                 # from tensorflow.contrib import slim / from tensorflow.contrib.slim.nets
                 # import resnet_v1: the same names from the shim's tf.contrib
-                target = "compat.v1." + mod[len("tensorflow."):]
+                target = "compat.v1" + mod[len("tensorflow"):]
                 text = source[slice(*_span(starts, node))]
                 new_text = text.replace(mod, target, 1)
                 edits.append((_span(starts, node), new_text,
                               f"line {node.lineno}: from {mod} import ... -> "
                               f"from {target} import ..."))
                 for a in node.names:  # the import fails at run time: say so now
-                    graph, _, note = support(f"{target[len('compat.v1.'):]}.{a.name}")
+                    path = target[len("compat.v1."):]
+                    graph, _, note = support(f"{path}.{a.name}" if path else a.name)
                     if graph == "missing":
                         todo.append((node.lineno, f"from {target} import {a.name}: {note}"))
             elif mod in INTERNAL_MODULES or (

@@ -130,7 +130,7 @@ def test_migrate_rewrites_imports_keeps_comments_and_is_idempotent(project, caps
     assert v1 == textwrap.dedent('''\
         import compat.v1 as tf
         import compat.v1 as tfv1
-        from tensorflow import keras
+        from compat.v1 import keras
         if True:
             pass
         # keep me
@@ -140,7 +140,8 @@ def test_migrate_rewrites_imports_keeps_comments_and_is_idempotent(project, caps
     assert "rewrote 3 of 8 file(s)" in out.out  # model, v1style, ported/model
     assert "broken.py:1: syntax error" in out.err
     assert "star.py:1: from tensorflow import *: star import" in out.err
-    assert "v1style.py:3: from tensorflow import keras: left as is" in out.err
+    # TF1 code's Keras is TF 1.x's (compat.v1.keras), not TF 2.21's Keras 3
+    assert "v1style.py: line 3: from tensorflow import ... -> from compat.v1 import" in out.out
     assert (project / "broken.py").read_text() == "def broken(:\n    pass\n"
     # idempotent: a second run changes nothing
     again = tools.migrate(str(project))
@@ -336,3 +337,34 @@ def test_restored_internal_names_are_tensorflows_objects():
     assert normalization.BatchNormalization is shipped.BatchNormalization
     assert sys.modules["tf_keras.legacy_tf_layers.normalization"] is shipped
     assert shipped.__spec__.name == "tf_keras.src.legacy_tf_layers.normalization"
+
+
+TF1_KERAS_FILE = '''\
+import tensorflow as tf
+from tensorflow.keras.layers import Dense
+from tensorflow import keras
+
+x = tf.placeholder(tf.float32, [None, 3])
+y = Dense(2, kernel_initializer="ones", name="head")(x)
+z = keras.layers.Dense(1, kernel_initializer="ones", name="out")(y)
+'''
+
+
+def test_migrated_keras_imports_are_tf1_keras_on_tf1_graphs(tmp_path, backend):
+    """``from tensorflow.keras ... import`` in TF1 code gives TF 1.x's Keras (layers on
+    TF1 graph tensors, TF1 variable names), not Keras 3."""
+    f = tmp_path / "keras_tf1.py"
+    f.write_text(TF1_KERAS_FILE)
+    tools.migrate(str(f))
+    assert "from compat.v1.keras.layers import Dense\n" in f.read_text()
+    assert "from compat.v1 import keras\n" in f.read_text()
+    import compat
+    import compat.v1 as shim
+
+    namespace = runpy.run_path(str(f))
+    x, z = namespace["x"], namespace["z"]
+    assert z.graph is x.graph is shim.get_default_graph()
+    assert "head/kernel:0" in [v.name for v in shim.global_variables()]
+    with compat.Session(backend=backend) as s:
+        s.run(shim.global_variables_initializer())
+        np.testing.assert_allclose(s.run(z, {x: [[1., 2., 3.]]}), [[12.]])
