@@ -115,6 +115,14 @@ LIBRARIES = (
         # sonnet's module_pb2.py comes from an old protoc, which protobuf 4+ rejects
         # unless the pure-Python implementation is used (not a TensorFlow matter)
         env=(("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python"), _COLLECTIONS_ALIASES)),
+    Library(
+        name="deepctr", version="0.9.4",
+        requirements=("deepctr==0.9.4",),
+        packages=("deepctr",),
+        drivers=("deepctr_deepfm.py",),
+        learned=_decreased("loss", 0.95),
+        what="DeepFM on SparseFeat / DenseFeat columns: TF1 Keras (tensorflow.keras "
+             "imports) compile / fit / evaluate / predict"),
 )
 
 BY_NAME = {library.name: library for library in LIBRARIES}
