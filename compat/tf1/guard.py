@@ -18,6 +18,7 @@ tensors, ``tf.function`` tracing and Keras are untouched.
 
 import enum
 import functools
+import inspect
 import threading
 import types
 
@@ -69,7 +70,15 @@ _RAW_VALUE_TYPES = (
 # Classes exported as they are (not wrapped): construction builds no ops, and
 # user code needs the real class (except clauses, isinstance, protobufs).
 _RAW_CLASSES = (BaseException, _pb_message.Message, enum.Enum, tensor_lib.Tensor,
-                ops.Operation, ops.Graph, tf.TensorShape, tf.DType, tf.TypeSpec)
+                ops.Operation, ops.Graph, tf.TensorShape, tf.DType, tf.TypeSpec,
+                # TF's namedtuples (LSTMStateTuple, the seq2seq outputs and states):
+                # structures that nest, isinstance(x, tuple) and C++ take apart; built
+                # and read without ops
+                tuple)
+
+
+def _namedtuple(value):
+    return isinstance(value, tuple) and hasattr(type(value), "_fields")
 
 
 def unwrap(value):
@@ -86,6 +95,10 @@ def unwrap(value):
         if any(isinstance(v, (GuardedObject, GuardedClass)) for v in value.values()):
             return {k: unwrap(v) for k, v in value.items()}
         return value
+    if _namedtuple(value):
+        if any(isinstance(v, (GuardedObject, GuardedClass)) for v in value):
+            return type(value)._make(unwrap(v) for v in value)
+        return value
     return value
 
 
@@ -95,6 +108,8 @@ _RESTORED_TF1_MODULES = ("compat.tf1.contrib", "compat.tf1.estimator")
 
 def _needs_wrap(value):
     if isinstance(value, (_RAW_VALUE_TYPES, GuardedObject, GuardedClass)):
+        return False
+    if isinstance(value, tuple):  # a structure (namedtuple): its elements may need it
         return False
     if getattr(type(value), "__compat_guarded_instances__", False):
         return True  # the shim's own TF1 builder classes (e.g. compat.checkpoint.Saver)
@@ -122,6 +137,12 @@ def wrap_value(value):
     if type(value) is list:
         if any(_needs_wrap(v) for v in value):
             return [wrap_value(v) for v in value]
+        return value
+    if _namedtuple(value):
+        # LSTMStateTuple(c, h), BasicDecoderOutput(...): TF1 returned the tuple itself
+        # (nest takes it apart; a proxy would be a leaf, converted to one packed tensor)
+        if any(_needs_wrap(v) for v in value):
+            return type(value)._make(wrap_value(v) for v in value)
         return value
     if _needs_wrap(value):
         if callable(value) and isinstance(value, (types.FunctionType, types.MethodType,
@@ -158,6 +179,13 @@ def guard_callable(fn, wrap_result=True):
         return wrap_value(result) if wrap_result else result
 
     guarded.__compat_guarded__ = True
+    if not isinstance(fn, types.MethodType):
+        # inspect.getfullargspec (which TF1 libraries use to check a function's or a
+        # constructor's arguments) does not follow __wrapped__ but reads __signature__
+        try:
+            guarded.__signature__ = inspect.signature(fn)
+        except (TypeError, ValueError):  # builtins without a signature
+            pass
     return guarded
 
 
@@ -243,6 +271,10 @@ def _convert_guarded(value, dtype=None, name=None, as_ref=False):
     return tensor_conversion_registry.convert(value.__wrapped__, dtype, name, as_ref)
 
 
+# Attributes of a TF class that GuardedClass itself defines, read from the class instead.
+_CLASS_ATTRIBUTES = ("__init__", "__call__", "__new__")
+
+
 class GuardedClass:
     """Proxy for a TF1 class: construction and class-level calls are guarded.
 
@@ -257,6 +289,13 @@ class GuardedClass:
         object.__setattr__(self, "__qualname__", getattr(cls, "__qualname__", cls.__name__))
         object.__setattr__(self, "__module__", cls.__module__)
         object.__setattr__(self, "__doc__", cls.__doc__)
+        # `Cls.__init__`, `Cls.__call__`, `Cls.__new__` read as attributes (introspection:
+        # `inspect.getfullargspec(cls.__init__)`, a layer's call signature) are the
+        # class's own, as TF1 gave them; the proxy's methods of those names would shadow
+        # them (calling the proxy still goes through its type: construction is guarded)
+        for name in _CLASS_ATTRIBUTES:
+            if hasattr(cls, name):
+                object.__setattr__(self, name, self.__getattr__(name))
 
     def __call__(self, *args, **kwargs):
         return guard_callable(self.__wrapped__)(*args, **kwargs)

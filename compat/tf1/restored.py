@@ -270,7 +270,15 @@ def slim():
         return None
     # managed: slim.learning.train (a Supervisor), slim.evaluation's loops
     # (MonitoredSession) open the shim's sessions, on the backend resolved for the caller
-    return Namespace(_tf_slim(), "compat.v1.contrib.slim", managed=True)
+    namespace = Namespace(_tf_slim(), "compat.v1.contrib.slim", managed=True)
+    # TF 1.15's module path of the same code: tensorflow.contrib.slim.python.slim.<x>
+    # (``...slim.data.data_decoder``, ``...slim.learning``) is tf-slim's tf_slim.<x>
+    from compat.tf1 import contrib as contrib_lib
+
+    namespace.__dict__["_compat_overrides"]["python"] = contrib_lib.ContribModule(
+        "contrib.slim.python", {"slim": namespace})
+    return namespace
+
 
 
 class _SlimPart:
@@ -341,6 +349,17 @@ def contrib():
             {k: getattr(Namespace(module, f"compat.v1.contrib.{name}"), k)
              for k in dir(module)},
             fallback=slim_parts.get(name))
+    # tensorflow.contrib.seq2seq.python.ops.<module>: TF 1.15's module paths of the same
+    # names (built on first use)
+    seq2seq = wrapped["seq2seq"]
+
+    def seq2seq_private():
+        from compat.tf1.contrib.seq2seq import common
+
+        return Namespace(common, "compat.v1.contrib.seq2seq")
+
+    seq2seq.__dict__["_lazy"]["python"] = lambda: contrib_lib.seq2seq_python(
+        seq2seq, seq2seq_private)
     # tf-slim is imported (and TF's moved names restored) on first use of tf.contrib.slim
     # or of a name only tf-slim has
     return contrib_lib.ContribModule("contrib", wrapped, lazy={"slim": slim})

@@ -12,6 +12,7 @@ import ast
 import dataclasses
 import difflib
 import os
+import re
 import tempfile
 
 from compat.tooling.report import support
@@ -24,6 +25,11 @@ __all__ = ["INTERNAL_MODULES", "Migration", "migrate"]
 # TF 1.15's answer: imports of them are rewritten (`from tensorflow.python import tf2`).
 INTERNAL_MODULES = {"tensorflow.python.tf2": "compat.tf1.tf2",
                     "tensorflow.python.pywrap_tensorflow": "compat.tf1.pywrap_tensorflow"}
+
+
+# A string that is exactly a TensorFlow module path ("tensorflow.keras.regularizers").
+# (not "tensorflow" alone: package metadata lookups name the distribution so)
+_TF_PATH = re.compile(r"tensorflow(\.[A-Za-z_][A-Za-z0-9_]*)+\Z")
 
 
 # --- migrate --------------------------------------------------------------------------
@@ -220,6 +226,33 @@ def _plan(source, path):
                     reason = (f"from {mod} import {names}: left as is (TF2 names; import "
                               f"them from compat.v1 if they are TF1 code)")
                 todo.append((node.lineno, reason))
+    # "tensorflow.train", "tensorflow.nn.rnn_cell": TF1 namespaces named by their module
+    # path in a string, which the library resolves at run time (pydoc.locate,
+    # importlib.import_module: hparams naming a class or function by "type"); the same
+    # path under the shim, as for an import of it
+    # A bare "tensorflow" is a module path only in a list of them (texar's
+    # ['tensorflow.keras.initializers', 'tensorflow']); alone it may name the
+    # distribution (importlib.metadata.version("tensorflow")) and stays.
+    in_path_lists = {id(e) for node in ast.walk(tree)
+                     if isinstance(node, (ast.List, ast.Tuple, ast.Set))
+                     and any(isinstance(e, ast.Constant) and isinstance(e.value, str)
+                             and _TF_PATH.match(e.value) for e in node.elts)
+                     for e in node.elts
+                     if isinstance(e, ast.Constant) and e.value == "tensorflow"}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and (_TF_PATH.match(node.value) or id(node) in in_path_lists)):
+            rest = node.value[len("tensorflow."):]
+            if rest and support(rest)[0] in ("missing", "error"):
+                continue  # not a TF1 name either (tensorflow.contrib.sparsemax): as is
+            start, end = _span(starts, node)
+            text = source[start:end]
+            if node.lineno != node.end_lineno or text.count("tensorflow") != 1:
+                continue  # implicit concatenation across pieces: left as is
+            target = "compat.v1" + node.value[len("tensorflow"):]
+            edits.append(((start, end), text.replace("tensorflow", "compat.v1", 1),
+                          f"line {node.lineno}: {node.value!r} -> {target!r} (a TF "
+                          "module path in a string)"))
     # process-wide switches: tf.disable_v2_behavior(), tf.compat.v1.disable_eager_execution()
     shim_names = set(aliases) | {"compat", "v1"}
     for node in ast.walk(tree):

@@ -43,6 +43,11 @@ def _sonnet(driver, results):
     assert results["shared_same"], "sonnet: a module called twice did not share variables"
 
 
+def _texar(driver, results):
+    _decreased("loss", 0.5)(driver, results)
+    assert results["acc_after"] >= 0.9, f"{driver}: accuracy {results['acc_after']}"
+
+
 # Python 3.10 removed the collections.Mapping-style aliases that libraries written
 # before it read at import (nothing to do with TensorFlow): the driver processes get
 # them back (probe/sitecustomize.py).
@@ -123,6 +128,19 @@ LIBRARIES = (
         learned=_decreased("loss", 0.95),
         what="DeepFM on SparseFeat / DenseFeat columns: TF1 Keras (tensorflow.keras "
              "imports) compile / fit / evaluate / predict"),
+    Library(
+        name="texar", version="0.2.4",
+        requirements=("texar==0.2.4", "funcsigs==1.0.2", "sentencepiece==0.2.1",
+                      "tensorflow-probability==0.25.0", "dm-tree==0.1.10", "tf-slim==1.1.0"),
+        packages=("texar",),
+        drivers=("texar_seq2seq.py",),
+        learned=_texar,
+        what="copy-task seq2seq (WordEmbedder, UnidirectionalRNNEncoder, BasicRNNDecoder "
+             "train_greedy / infer_greedy, sequence_sparse_softmax_cross_entropy, "
+             "get_train_op); UnidirectionalRNNClassifier with evals.accuracy",
+        # two graph-backend runs of this driver already differ by up to 5e-6 (TF's own
+        # CPU kernels, from step 4-10 on; not the shim): the backends agree within that
+        tolerance=1e-4),
 )
 
 BY_NAME = {library.name: library for library in LIBRARIES}

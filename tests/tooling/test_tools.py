@@ -368,3 +368,19 @@ def test_migrated_keras_imports_are_tf1_keras_on_tf1_graphs(tmp_path, backend):
     with compat.Session(backend=backend) as s:
         s.run(shim.global_variables_initializer())
         np.testing.assert_allclose(s.run(z, {x: [[1., 2., 3.]]}), [[12.]])
+
+
+def test_migrate_rewrites_tf_module_paths_in_strings(tmp_path):
+    """Libraries name TF1 namespaces in strings resolved at run time (``pydoc.locate``
+    of a class named in hparams): those become the shim's paths; a path TF1 did not have
+    and the bare distribution name stay."""
+    f = tmp_path / "hparams.py"
+    f.write_text("import tensorflow as tf\nfrom tensorflow import gfile\n"
+                 "MODULES = ['tensorflow.train', 'tensorflow.contrib.sparsemax', "
+                 "'tensorflow']\nDIST = 'tensorflow'\nx = tf.placeholder(tf.float32)\n")
+    tools.migrate(str(f))
+    out = f.read_text()
+    assert "from compat.v1 import gfile\n" in out
+    # in a list of module paths, "tensorflow" is one too; alone, it may name the package
+    assert "['compat.v1.train', 'tensorflow.contrib.sparsemax', 'compat.v1']" in out
+    assert "DIST = 'tensorflow'\n" in out

@@ -212,6 +212,41 @@ def defun(func=None, input_signature=None, autograph=False,
     return decorate if func is None else decorate(func)
 
 
+# TF 1.15's module paths of contrib.seq2seq (tensorflow.contrib.seq2seq.python.ops.<module>,
+# which TF1 libraries imported for base classes and private helpers): the names each of
+# those modules defined that compat covers (private ones: their TF 1.15 behaviour).
+SEQ2SEQ_MODULES = {
+    "decoder": ("Decoder", "dynamic_decode", "_transpose_batch_time"),
+    "basic_decoder": ("BasicDecoder", "BasicDecoderOutput"),
+    "helper": ("Helper", "TrainingHelper", "GreedyEmbeddingHelper", "SampleEmbeddingHelper",
+               "CustomHelper", "InferenceHelper", "ScheduledEmbeddingTrainingHelper",
+               "ScheduledOutputTrainingHelper"),
+    "attention_wrapper": ("AttentionMechanism", "LuongAttention", "BahdanauAttention",
+                          "BahdanauMonotonicAttention", "LuongMonotonicAttention",
+                          "AttentionWrapper", "AttentionWrapperState", "hardmax",
+                          "monotonic_attention", "safe_cumprod"),
+    "beam_search_decoder": ("BeamSearchDecoder", "BeamSearchDecoderState",
+                            "BeamSearchDecoderOutput", "FinalBeamSearchDecoderOutput",
+                            "tile_batch", "gather_tree"),
+    "beam_search_ops": ("gather_tree",),
+    "loss": ("sequence_loss",),
+}
+
+
+def seq2seq_python(public, private):
+    """``contrib.seq2seq.python`` (TF 1.15's ``tensorflow.contrib.seq2seq.python.ops.*``
+    modules) from `public` (the shim's contrib.seq2seq namespace) and `private` (returns
+    a namespace over the shim's helpers, for the private names)."""
+    def factory(name):  # resolved on first use, as contrib.seq2seq's own names are
+        return lambda: getattr(private() if name.startswith("_") else public, name)
+
+    modules = {module: ContribModule(f"contrib.seq2seq.python.ops.{module}", {},
+                                     lazy={name: factory(name) for name in names})
+               for module, names in SEQ2SEQ_MODULES.items()}
+    ops = ContribModule("contrib.seq2seq.python.ops", modules)
+    return ContribModule("contrib.seq2seq.python", {"ops": ops})
+
+
 def namespace(legacy_rnn_cell, legacy_layer, legacy_dense):
     """Builds ``tf.contrib`` (guard-free functions; the caller wraps them) from
     tf-keras's TF1 cells module and TF1 ``tf.layers.Layer`` and ``Dense`` classes."""

@@ -1259,3 +1259,18 @@ def test_contrib_framework_nest_is_tf1s_nest():
     cond = tf.contrib.framework.smart_cond(True, lambda: tf.constant(1), lambda: 2)
     assert tf.contrib.framework.smart_constant_value(tf.constant(True)) == True  # noqa: E712
     assert cond.graph is tf.get_default_graph()
+
+
+def test_tf1_module_paths_inside_contrib():
+    """TF 1.15's file-level paths (``tensorflow.contrib.seq2seq.python.ops.decoder``,
+    ``tensorflow.contrib.slim.python.slim.data``) give the same objects."""
+    from compat.v1.contrib.seq2seq.python.ops import decoder, helper
+    import compat.v1.contrib.seq2seq.python.ops.beam_search_decoder as bsd
+
+    assert decoder.Decoder is tf.contrib.seq2seq.Decoder
+    assert helper.TrainingHelper is tf.contrib.seq2seq.TrainingHelper
+    assert bsd.tile_batch is tf.contrib.seq2seq.tile_batch
+    assert decoder._transpose_batch_time(tf.zeros([2, 5, 3])).shape == (5, 2, 3)
+    from compat.v1.contrib.slim.python.slim.data import data_decoder
+
+    assert data_decoder is tf.contrib.slim.data.data_decoder
