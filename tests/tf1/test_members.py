@@ -378,6 +378,7 @@ def references():
     return {(c, n, k): _reference(RECIPES[(c, n)], k == "resource") for c, n, k in CASES}
 
 
+@pytest.mark.parity  # runs both backends whatever COMPAT_BACKEND says
 @pytest.mark.parametrize("style", ["module", "graph"])
 @pytest.mark.parametrize("cls,name,kind", CASES, ids=[f"{c}.{n}-{k}" for c, n, k in CASES])
 def test_member_behaves_as_in_tf1(cls, name, kind, style, references, backend):
