@@ -121,8 +121,9 @@ ENTRIES = (
        "keras.Sequential / keras.regularizers.l2 / keras.backend.floatx", "shim", "shim",
        "TF 1.x's tf.keras was Keras 2: compat.v1.keras is tf-keras's TF1 API through the "
        "guard, so layers and models build on TF1 graph tensors (TF 2.21's Keras 3 rejects "
-       "them), with TF1 initializers seeded by the graph seed; Keras training loops "
-       "(fit) run tf-keras's TF2 loop, not a v1 Session"),
+       "them), with TF1 initializers seeded by the graph seed; its TF1 training loops "
+       "(fit / evaluate / predict), K.get_session() and K.function run on compat.Session "
+       "on the chosen backend (on eager, a tensor connection's sources run first)"),
     _E("nn.rnn_cell.BasicLSTMCell / nn.rnn_cell.LSTMCell / nn.rnn_cell.GRUCell / "
        "nn.rnn_cell.BasicRNNCell / nn.rnn_cell.MultiRNNCell / nn.rnn_cell.DropoutWrapper / "
        "nn.dynamic_rnn / nn.static_rnn / nn.bidirectional_dynamic_rnn", "shim", "shim",
