@@ -152,8 +152,11 @@ def wrap_value(value):
     return value
 
 
-def guard_callable(fn, wrap_result=True):
-    """Returns `fn` run inside TF1's default graph when called eagerly."""
+def guard_callable(fn, wrap_result=True, signature=False):
+    """Returns `fn` run inside TF1's default graph when called eagerly (`signature`: give
+    the wrapper `fn`'s signature for ``inspect.getfullargspec``; the wrappers the shim
+    caches, namespace functions and class attributes, do: it costs a signature per
+    wrap)."""
     if getattr(fn, "__compat_guarded__", False):
         return fn
 
@@ -179,7 +182,7 @@ def guard_callable(fn, wrap_result=True):
         return wrap_value(result) if wrap_result else result
 
     guarded.__compat_guarded__ = True
-    if not isinstance(fn, types.MethodType):
+    if signature and not isinstance(fn, types.MethodType):
         # inspect.getfullargspec (which TF1 libraries use to check a function's or a
         # constructor's arguments) does not follow __wrapped__ but reads __signature__
         try:
@@ -305,7 +308,7 @@ class GuardedClass:
         if isinstance(value, type):
             return wrap_class(value)
         if callable(value) and isinstance(value, (types.FunctionType, types.MethodType)):
-            return guard_callable(value)
+            return guard_callable(value, signature=True)
         return value
 
     def __setattr__(self, name, value):

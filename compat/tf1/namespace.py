@@ -46,7 +46,7 @@ def wrap_attribute(name, value, qualname, managed=False):
     if callable(value) and (
             isinstance(value, (types.FunctionType, types.BuiltinFunctionType))
             or (type(value).__module__ or "").startswith(("tensorflow", "tf_slim"))):
-        guarded = _guard.guard_callable(value)
+        guarded = _guard.guard_callable(value, signature=True)
         if managed:
             from compat.tf1 import managed as _managed
             return _managed.in_shim_sessions(guarded)
