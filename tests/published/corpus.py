@@ -56,7 +56,8 @@ _COLLECTIONS_ALIASES = ("CORPUS_COLLECTIONS_ALIASES", "1")
 LIBRARIES = (
     Library(
         name="trfl", version="1.2.0",
-        requirements=("trfl==1.2.0", "dm-tree==0.1.10", "tensorflow-probability==0.25.0"),
+        requirements=("trfl==1.2.0", "dm-tree==0.1.10", "tensorflow-probability==0.25.0",
+                      "decorator==5.2.1", "cloudpickle==2.1.0"),
         packages=("trfl",),
         drivers=("trfl_dqn.py",),
         learned=_decreased("loss", 0.5),
@@ -90,7 +91,8 @@ LIBRARIES = (
         # gym 0.17.3: the last gym with the logger API stable-baselines reads
         # (MIN_LEVEL) that installs without a source build; cv2 is imported at import
         requirements=("stable-baselines==2.10.2", "gym==0.17.3",
-                      "opencv-python-headless==4.11.0.86"),
+                      "opencv-python-headless==4.11.0.86", "scipy==1.17.1",
+                      "cloudpickle==2.1.0"),
         packages=("stable_baselines",),
         drivers=("stable_baselines_ppo2.py",),
         learned=_stable_baselines,
@@ -102,7 +104,8 @@ LIBRARIES = (
                       "lxml==6.2.1", "matplotlib==3.11.2", "contourpy==1.3.3",
                       "cycler==0.12.1", "fonttools==4.69.1", "kiwisolver==1.5.1",
                       "scikit-learn==1.9.1", "joblib==1.6.0", "threadpoolctl==3.8.0",
-                      "narwhals==2.29.0", "imageio==2.38.2"),
+                      "narwhals==2.29.0", "imageio==2.38.2", "pyparsing==3.3.2",
+                      "scipy==1.17.1", "cloudpickle==2.1.0"),
         packages=("tensorlayer",),
         drivers=("tensorlayer_mlp.py",),
         learned=_tensorlayer,
@@ -111,7 +114,8 @@ LIBRARIES = (
     Library(
         name="dm-sonnet", version="1.36",
         requirements=("dm-sonnet==1.36", "semantic-version==2.10.0", "contextlib2==21.6.0",
-                      "tensorflow-probability==0.25.0", "dm-tree==0.1.10"),
+                      "tensorflow-probability==0.25.0", "dm-tree==0.1.10",
+                      "decorator==5.2.1", "cloudpickle==2.1.0"),
         packages=("sonnet",),
         drivers=("sonnet_mlp.py",),
         learned=_sonnet,
@@ -131,7 +135,9 @@ LIBRARIES = (
     Library(
         name="texar", version="0.2.4",
         requirements=("texar==0.2.4", "funcsigs==1.0.2", "sentencepiece==0.2.1",
-                      "tensorflow-probability==0.25.0", "dm-tree==0.1.10", "tf-slim==1.1.0"),
+                      "tensorflow-probability==0.25.0", "dm-tree==0.1.10", "tf-slim==1.1.0",
+                      "pyyaml==6.0.3", "regex==2026.5.9", "decorator==5.2.1",
+                      "cloudpickle==2.1.0"),
         packages=("texar",),
         drivers=("texar_seq2seq.py",),
         learned=_texar,
