@@ -60,7 +60,8 @@ class RecordLoss(Callback):
 logger.set_logger_dir(os.path.join(os.getcwd(), "tensorpack_log"), action="d")
 tf.set_random_seed(0)
 record = RecordLoss()
-data = BatchData(DataFromList([[i, l] for i, l in zip(IMAGES, LABELS)], shuffle=False), 32)
+data = BatchData(DataFromList([[img, lab] for img, lab in zip(IMAGES, LABELS)], shuffle=False),
+                 32)
 config = TrainConfig(model=Model(), dataflow=data, callbacks=[record, ModelSaver()], max_epoch=6,
                      session_init=None)
 launch_train_with_config(config, SimpleTrainer())
