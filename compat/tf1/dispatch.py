@@ -22,23 +22,24 @@ import threading
 
 from tensorflow.python.eager import context
 from tensorflow.python.framework import ops
+from tensorflow.python.ops import variables
 from tensorflow.python.util import dispatch as _tf_dispatch
 from tensorflow.python.util import nest
 
 __all__ = ["graph_of_arguments", "install"]
 
-def _graph_of(value):
-    if isinstance(value, (ops.SymbolicTensor, ops.Operation)):
-        graph = value.graph
-    elif hasattr(value, "_in_graph_mode") or hasattr(value, "_variable_list"):
-        from compat.tf1.guard import _variable_graph
 
-        graph = _variable_graph(value)
-    else:
-        return None
-    if graph is None or getattr(graph, "building_function", False):
-        return None
-    return graph
+def _graph_of(value):
+    """The guard's own rule: a graph tensor's or operation's graph, a graph variable's
+    (partitioned ones included), never a function graph."""
+    from compat.tf1 import guard
+
+    if isinstance(value, (ops.SymbolicTensor, ops.Operation)):
+        return guard._tensor_graph(value)
+    if isinstance(value, (variables.Variable, variables.PartitionedVariable)):
+        graph = guard._variable_graph(value)
+        return None if getattr(graph, "building_function", False) else graph
+    return None
 
 
 def graph_of_arguments(args, kwargs):

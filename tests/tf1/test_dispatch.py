@@ -44,11 +44,15 @@ def test_variables_and_partitioned_variables_as_arguments(backend):
     r = tf.get_variable("r", initializer=[1., 2.])
     total = math_ops.reduce_sum(array_ops.concat([tf2.convert_to_tensor(v), v.as_tensor() * 2.], 0))
     doubled = math_ops.multiply(r, 2.)
+    ref = tf.get_variable("ref", initializer=[3.], use_resource=False)  # TF1's kind
+    tripled = math_ops.multiply(ref, 3.)
     assert total.graph is tf.get_default_graph() and doubled.graph is total.graph
+    assert tripled.graph is total.graph
     with compat.Session(backend=backend) as s:
         s.run(tf.global_variables_initializer())
         np.testing.assert_allclose(s.run([total, doubled])[0], 24.)
         np.testing.assert_allclose(s.run(doubled), [2., 4.])
+        np.testing.assert_allclose(s.run(tripled), [9.])
 
 
 def test_graph_errors_are_the_graph_errors():
